@@ -1,0 +1,74 @@
+"""Vigil: self-hosted content auditing and account enforcement for social platforms.
+
+The public API is what ``__all__`` lists; everything else is internal.
+"""
+
+from vigil.audit import AccountState, AuditContext, AuditResult, Decision, audit, detect
+from vigil.detectors import (
+    CATEGORIES,
+    Detector,
+    Evidence,
+    Example,
+    Prepared,
+    Signal,
+    check_detector,
+    default_detectors,
+)
+from vigil.errors import (
+    InputError,
+    IntegrityError,
+    PolicyError,
+    PolicyProblem,
+    StoreError,
+    VigilError,
+)
+from vigil.ingest import Tally, audit_batch
+from vigil.items import Account, Item, Media, Sanction, Strike
+from vigil.normalize import Normalized, normalize
+from vigil.policy import Finding, Policy, Verdict, evaluate, load_policy, parse_policy
+from vigil.reports import Report, build_report
+from vigil.store import Store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CATEGORIES",
+    "Account",
+    "AccountState",
+    "AuditContext",
+    "AuditResult",
+    "Decision",
+    "Detector",
+    "Evidence",
+    "Example",
+    "Finding",
+    "InputError",
+    "IntegrityError",
+    "Item",
+    "Media",
+    "Normalized",
+    "Policy",
+    "PolicyError",
+    "PolicyProblem",
+    "Prepared",
+    "Report",
+    "Sanction",
+    "Signal",
+    "StoreError",
+    "Store",
+    "Strike",
+    "Tally",
+    "Verdict",
+    "VigilError",
+    "__version__",
+    "audit",
+    "audit_batch",
+    "build_report",
+    "check_detector",
+    "default_detectors",
+    "detect",
+    "evaluate",
+    "load_policy",
+    "normalize",
+    "parse_policy",
+]

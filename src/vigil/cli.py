@@ -1,0 +1,400 @@
+"""The ``vigil`` command: parse, call the library, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from vigil.audit import detect
+from vigil.detectors import Detector, default_detectors
+from vigil.errors import InputError, PolicyError, StoreError, VigilError
+from vigil.ingest import Tally, audit_batch
+from vigil.items import Item
+from vigil.policy import Policy, evaluate, load_policy
+from vigil.readers import Reject, count_lines, read_items, write_reject
+from vigil.reports import account_summary, build_report, decision_rows
+from vigil.store import Store
+
+app = typer.Typer(
+    help="Vigil: audit content, enforce policy on accounts, keep a verifiable record.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+policy_app = typer.Typer(help="Show and validate policies.", no_args_is_help=True)
+log_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts: strikes, sanctions, standing.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+app.add_typer(log_app, name="log")
+app.add_typer(accounts_app, name="accounts")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", envvar="VIGIL_DB", show_envvar=True,
+                 help="Store URL (sqlite:///file.db or postgresql://...). "
+                      "Default sqlite:///vigil.db."),
+]
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option("--policy", "-p", help="Policy YAML file (default: the bundled policy)."),
+]
+PlatformOpt = Annotated[
+    str | None, typer.Option("--platform", help="Platform (tenant) for rows that name none.")
+]
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", help="Input format: jsonl, csv or parquet "
+                                              "(default: from the file suffix).")
+]
+
+
+def _fail(msg: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {msg}", highlight=False)
+    return typer.Exit(code)
+
+
+def _open_store(db: str | None) -> Store:
+    store = Store(db)
+    store.migrate()
+    return store
+
+
+def _load_policy(path: Path | None) -> Policy:
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        for p in exc.problems:
+            err.print(f"[red]policy error:[/red] {p}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+@app.command("audit")
+def audit_cmd(
+    file: Annotated[str, typer.Argument(help="Items as JSONL, CSV or Parquet; '-' for stdin.")],
+    db: DbOpt = None,
+    policy: PolicyOpt = None,
+    platform: PlatformOpt = None,
+    fmt: FormatOpt = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Items per transaction.")] = 1000,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Where malformed lines go (default: <input>.rejects.jsonl)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Audit items into the store: detect, decide under the policy, sanction accounts.
+
+    Each line/row needs at least id, account and text. Items already stored unchanged are
+    skipped, so running the same file twice changes nothing. Malformed lines are reported
+    with their line number, written to the rejects file, and the rest is processed. Every
+    batch is committed as it completes: an interrupted run loses nothing committed.
+    """
+    pol = _load_policy(policy)
+    try:
+        store = _open_store(db)
+        store.record_policy(pol)
+        detectors = default_detectors()
+        tally, bad = _run_audit(file, store, pol, detectors, platform, fmt, batch_size,
+                                rejects, quiet)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    except StoreError as exc:
+        raise _fail(str(exc), 1) from None
+    _print_tally(tally, bad)
+
+
+def _run_audit(
+    file: str, store: Store, pol: Policy, detectors: list[Detector], platform: str | None,
+    fmt: str | None, batch_size: int, rejects: Path | None, quiet: bool,
+) -> tuple[Tally, tuple[int, Path | None]]:
+    tally = Tally()
+    n_bad = 0
+    reject_path = rejects or Path(("stdin" if file == "-" else Path(file).name)
+                                  + ".rejects.jsonl")
+    reject_fh: IO[str] | None = None
+    total = None if file == "-" else count_lines(file)
+    source: str | IO[str] = sys.stdin if file == "-" else file
+    with ExitStack() as stack:
+        progress = stack.enter_context(_progress()) if not quiet else None
+        task = progress.add_task("auditing", total=total, rate="") if progress else None
+        started = datetime.now(UTC)
+        batch: list[Item] = []
+        lines = 0
+
+        def flush() -> None:
+            nonlocal lines
+            if batch:
+                audit_batch(store, batch, pol, detectors, tally)
+                batch.clear()
+            if progress is not None and task is not None:
+                secs = max((datetime.now(UTC) - started).total_seconds(), 1e-6)
+                progress.update(task, completed=lines,
+                                rate=f"{(tally.audited + tally.unchanged) / secs:,.0f} items/s")
+
+        for line, got in read_items(source, platform=platform, fmt=fmt):
+            lines = line
+            if isinstance(got, Reject):
+                n_bad += 1
+                if reject_fh is None:
+                    reject_fh = stack.enter_context(reject_path.open("w", encoding="utf-8"))
+                write_reject(reject_fh, got, file)
+                err.print(f"[yellow]{file}:{got.line}:[/yellow] {got.reason}", highlight=False)
+                continue
+            batch.append(got)
+            if len(batch) >= batch_size:
+                flush()
+        flush()
+    return tally, (n_bad, reject_path if n_bad else None)
+
+
+def _print_tally(t: Tally, bad: tuple[int, Path | None]) -> None:
+    out.print(
+        f"audited {t.audited:,} items ({t.new:,} new, {t.edited:,} edited), "
+        f"{t.unchanged:,} already stored unchanged, {t.duplicates:,} duplicates in input"
+    )
+    acts = ", ".join(f"{n:,} {a}" for a, n in t.actions.most_common()) or "none"
+    sanc = ", ".join(f"{n:,} {k}" for k, n in t.sanctions.most_common()) or "none"
+    out.print(f"decisions: {t.decisions:,} (item actions: {acts}); strikes: {t.strikes:,}; "
+              f"sanctions: {sanc}")
+    n_bad, path = bad
+    if n_bad:
+        err.print(f"[yellow]{n_bad} malformed line(s) skipped; written to {path}[/yellow]")
+
+
+@app.command("score")
+def score_cmd(
+    file: Annotated[str, typer.Argument(help="JSONL/CSV/Parquet with id, text, optional "
+                                             "lang; '-' for stdin.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Write JSONL here (default stdout).")] = None,
+    policy: PolicyOpt = None,
+    fmt: FormatOpt = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 1000,
+) -> None:
+    """Score items without storing anything: one JSONL line per input line with
+    {"id", "scores": {category: probability}, "verdict", "evidence"}."""
+    pol = _load_policy(policy)
+    detectors = default_detectors()
+    cats = sorted({c for d in detectors for c in d.categories})
+    source: str | IO[str] = sys.stdin if file == "-" else file
+    with ExitStack() as stack:
+        sink = stack.enter_context(output.open("w", encoding="utf-8")) if output else sys.stdout
+        try:
+            for batch in _score_batches(source, fmt, batch_size):
+                signals = detect(batch, detectors)
+                for item, sigs in zip(batch, signals, strict=True):
+                    sink.write(json.dumps(_score_line(item, sigs, pol, cats),
+                                          ensure_ascii=False) + "\n")
+        except InputError as exc:
+            raise _fail(str(exc)) from None
+
+
+def _score_batches(source: str | IO[str], fmt: str | None, size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for _, got in read_items(source, fmt=fmt, require_account=False):
+        if isinstance(got, Reject):
+            err.print(f"[yellow]line {got.line}:[/yellow] {got.reason}", highlight=False)
+            continue
+        batch.append(got)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _score_line(item: Item, sigs: list[Any], pol: Policy, cats: list[str]) -> dict[str, Any]:
+    scores = dict.fromkeys(cats, 0.0)
+    for s in sigs:
+        scores[s.category] = max(scores.get(s.category, 0.0), round(s.score, 4))
+    v = evaluate(sigs, pol)
+    verdict = v.action if v.action != "allow" or not v.review else "review"
+    evidence = [dict(e.to_dict(), category=s.category, detector=s.detector)
+                for s in sigs for e in s.evidence]
+    return {"id": item.id, "scores": scores, "verdict": verdict, "evidence": evidence}
+
+
+@app.command("report")
+def report_cmd(
+    db: DbOpt = None,
+    platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Counts: items acted on by platform, category and action; accounts by sanction;
+    how violations were detected."""
+    if fmt not in ("table", "json"):
+        raise _fail("--format must be table or json")
+    rep = build_report(_open_store(db), platform)
+    if fmt == "json":
+        out.print_json(json.dumps(rep.to_dict()))
+        return
+    out.print(f"[bold]{rep.headline()}[/bold]")
+    out.print(f"{rep.items:,} items from {rep.accounts:,} accounts; "
+              f"{rep.review_pending:,} waiting for human review")
+    t = Table(title="Items by platform, category and action")
+    for col in ("platform", "category", "removed", "restricted", "labelled", "review"):
+        t.add_column(col, justify="right" if col not in ("platform", "category") else "left")
+    for plat, cats in sorted(rep.by_platform.items()):
+        for cat, c in sorted(cats.items()):
+            t.add_row(plat, cat, *(f"{c[a]:,}" for a in ("remove", "restrict", "label",
+                                                          "review")))
+    out.print(t)
+    t = Table(title="Accounts by strongest sanction")
+    t.add_column("sanction")
+    t.add_column("accounts", justify="right")
+    t.add_column("sanctions issued", justify="right")
+    for k, name in (("warn", "warned"), ("restrict", "restricted"),
+                    ("suspend", "suspended"), ("shut_down", "shut down")):
+        t.add_row(name, f"{rep.accounts_by_sanction[k]:,}", f"{rep.sanctions_issued[k]:,}")
+    out.print(t)
+    t = Table(title="Detection method (item decisions)")
+    t.add_column("detector")
+    t.add_column("decisions", justify="right")
+    for d, n in rep.detection.most_common():
+        t.add_row(d, f"{n:,}")
+    for who, n in rep.decided_by.most_common():
+        t.add_row(f"decided: {who}", f"{n:,}")
+    out.print(t)
+
+
+@app.command("decisions")
+def decisions_cmd(
+    db: DbOpt = None,
+    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+    platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
+    action: Annotated[str | None, typer.Option(help="Only this action.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or jsonl.")] = "table",
+) -> None:
+    """List recorded decisions with their rule and evidence."""
+    if fmt not in ("table", "jsonl"):
+        raise _fail("--format must be table or jsonl")
+    rows = decision_rows(_open_store(db), platform=platform, category=category,
+                         account=account, action=action, limit=limit)
+    if fmt == "jsonl":
+        for r in rows:
+            sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+        return
+    t = Table()
+    for col in ("at", "platform", "item", "account", "category", "action", "rule", "evidence"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        ev = "; ".join(e["text"] for e in r["evidence"][:3])
+        t.add_row(r["at"][:19], r["platform"], r["item_id"] or "", r["account"],
+                  r["category"] or "", r["action"], r["rule"] or "", ev)
+    out.print(t)
+
+
+@accounts_app.command("show")
+def accounts_show(
+    account: Annotated[str, typer.Argument(help="The account id.")],
+    db: DbOpt = None,
+    platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
+    policy: PolicyOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """An account's standing: items, strikes (decayed), sanctions and whether in force."""
+    pol = _load_policy(policy)
+    summaries = account_summary(_open_store(db), account, platform, datetime.now(UTC),
+                                pol.data.strikes.half_life_days)
+    if not summaries:
+        raise _fail(f"no account {account!r}" + (f" on {platform}" if platform else ""), 1)
+    if fmt == "json":
+        out.print_json(json.dumps(summaries))
+        return
+    for s in summaries:
+        out.print(f"[bold]{s['platform']}/{s['account']}[/bold]: {s['status']}, "
+                  f"{s['items']} items {s['items_by_action']}, "
+                  f"strike points now {s['strike_points_now']}")
+        t = Table(title="Sanctions")
+        for col in ("at", "sanction", "step", "expires", "in force", "reason"):
+            t.add_column(col)
+        for x in s["sanctions"]:
+            t.add_row(x["at"][:19], x["kind"], str(x["step"]), (x["expires_at"] or "")[:19],
+                      "yes" if x["in_force"] else "no", x["reason"])
+        out.print(t)
+        t = Table(title="Strikes")
+        for col in ("at", "item", "category", "weight"):
+            t.add_column(col)
+        for x in s["strikes"]:
+            t.add_row(x["at"][:19], x["item"], x["category"], f"{x['weight']:g}")
+        out.print(t)
+
+
+@policy_app.command("show")
+def policy_show(
+    file: Annotated[Path | None, typer.Argument(help="Policy file (default: bundled).")] = None,
+) -> None:
+    """Print a policy with its version."""
+    pol = _load_policy(file)
+    out.print(f"# {pol.name} version {pol.version} ({pol.source})", highlight=False)
+    sys.stdout.write(pol.text if pol.text.endswith("\n") else pol.text + "\n")
+
+
+@policy_app.command("validate")
+def policy_validate(file: Annotated[Path, typer.Argument(help="Policy YAML file.")]) -> None:
+    """Check a policy; on error, print each problem as file:line: key: why and exit 2."""
+    pol = _load_policy(file)
+    out.print(f"{file}: ok, version {pol.version}, {len(pol.categories)} categories, "
+              f"{len(pol.data.ladder)} ladder steps")
+
+
+@log_app.command("verify")
+def log_verify(
+    db: DbOpt = None,
+    limit: Annotated[int, typer.Option(help="Report at most this many problems.")] = 20,
+) -> None:
+    """Check the hash chain and every logged row; exit 1 naming the first bad entry."""
+    res = _open_store(db).verify_log(limit=limit)
+    if res.ok:
+        out.print(f"audit log intact: {res.entries:,} entries, {res.rows:,} rows verified")
+        return
+    err.print(f"[red]audit log FAILED verification[/red]: first problem: {res.problems[0]}",
+              highlight=False)
+    for p in res.problems[1:]:
+        err.print(f"  also: {p}", highlight=False)
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except VigilError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,94 @@
+"""Audit items into a store, batch by batch: skip what is already stored unchanged, give
+the core loop the accounts' history, record everything a batch decided in one
+transaction. Used by the CLI, and later by the API and sweeps."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from vigil.audit import AuditContext, AuditResult, audit
+from vigil.detectors import Detector
+from vigil.items import Item
+from vigil.policy import Policy
+from vigil.store import Store
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts of what an ingestion run did."""
+
+    new: int = 0
+    edited: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    decisions: int = 0
+    strikes: int = 0
+    actions: Counter[str] = field(default_factory=Counter)
+    sanctions: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def audited(self) -> int:
+        return self.new + self.edited
+
+
+def batched(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for it in items:
+        batch.append(it)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def audit_batch(
+    store: Store,
+    batch: Sequence[Item],
+    policy: Policy,
+    detectors: Sequence[Detector],
+    tally: Tally | None = None,
+    now: datetime | None = None,
+) -> list[AuditResult]:
+    """Audit one batch into ``store``; idempotent on (platform, item id)."""
+    tally = tally if tally is not None else Tally()
+    now = now or datetime.now(UTC)
+    latest: dict[tuple[str, str], Item] = {}
+    for it in batch:
+        key = (it.platform, it.id)
+        if key in latest:
+            tally.duplicates += 1
+        latest[key] = it
+    existing = store.existing(latest)
+    todo: list[Item] = []
+    for key, it in latest.items():
+        before = existing.get(key)
+        if before is not None and before.content_hash == it.content_hash:
+            tally.unchanged += 1
+            continue
+        todo.append(it)
+    if not todo:
+        return []
+    ctx = AuditContext(
+        detectors=detectors,
+        now=now,
+        accounts=store.account_states((it.platform, it.account) for it in todo),
+        previous={k: e.action for k, e in existing.items()},
+    )
+    results = audit(todo, policy, ctx)
+    store.record(results, existing, now)
+    for r in results:
+        if (r.item.platform, r.item.id) in existing:
+            tally.edited += 1
+        else:
+            tally.new += 1
+        if r.decision is not None:
+            tally.actions[r.decision.action] += 1
+        tally.decisions += len(r.decisions)
+        tally.strikes += r.strike is not None
+        if r.sanction is not None:
+            tally.sanctions[r.sanction.kind] += 1
+    return results

@@ -1,0 +1,304 @@
+"""The store: items, decisions, strikes, sanctions, policies and the audit log.
+
+``Store(url)`` opens SQLite (WAL) or PostgreSQL; ``migrate()`` brings the schema to the
+newest Alembic revision. Writes are batched; one transaction covers a batch's items, their
+decisions, the strikes and the sanctions they trigger, and the log entries for all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from vigil.audit import AccountState, AuditResult, Decision
+from vigil.errors import StoreError
+from vigil.items import Item, Sanction, Strike
+from vigil.policy import ACTION_RANK, Policy
+from vigil.store import auditlog
+from vigil.store.auditlog import Verification, utc
+from vigil.store.tables import decisions, items, policies, sanctions, strikes
+
+DEFAULT_URL = "sqlite:///vigil.db"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """``url``, else ``$VIGIL_DB``, else ``sqlite:///vigil.db``."""
+    return url or os.environ.get("VIGIL_DB") or DEFAULT_URL
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Take the write lock up front so the log's chain head cannot be read stale.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    content_hash: str
+    action: str
+
+
+class Store:
+    """A Vigil store at ``url`` (SQLAlchemy URL; ``postgresql://`` uses psycopg 3)."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        try:
+            self.engine = _engine(self.url)
+        except (SQLAlchemyError, ValueError) as exc:
+            raise StoreError(f"cannot open store {self.url!r}: {exc}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    # -- schema -------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest revision."""
+        cfg = Config()
+        cfg.set_main_option(
+            "script_location", str(resources.files("vigil.store") / "migrations")
+        )
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot migrate store {self.url!r}: {exc}") from exc
+
+    # -- writes -------------------------------------------------------------------------
+
+    def record_policy(self, policy: Policy, now: datetime | None = None) -> bool:
+        """Record a policy version the first time it is used (a logged action)."""
+        now = now or datetime.now(UTC)
+        with self.begin() as conn:
+            if conn.execute(
+                select(policies.c.version).where(policies.c.version == policy.version)
+            ).first():
+                return False
+            row = {"version": policy.version, "name": policy.name, "source": policy.source,
+                   "body": policy.text, "first_used": now}
+            conn.execute(policies.insert(), [row])
+            auditlog.append(conn, [("policy", row)], now)
+            return True
+
+    def record(self, results: Sequence[AuditResult], existing: dict[tuple[str, str], Existing],
+               now: datetime) -> None:
+        """Write a batch's results in one transaction: items (new or edited), decisions,
+        strikes, sanctions, and a log entry for each."""
+        new_items, changed_items = [], []
+        rows: dict[str, list[dict[str, Any]]] = {"decision": [], "strike": [], "sanction": []}
+        log: list[tuple[str, dict[str, Any]]] = []
+        for r in results:
+            row = _item_row(r, now)
+            key = (r.item.platform, r.item.id)
+            before = existing.get(key)
+            if before is None:
+                new_items.append(row)
+            else:
+                # an edit never undoes an action already taken; a reversal is a decision
+                if ACTION_RANK.get(before.action, 0) > ACTION_RANK[row["action"]]:
+                    row["action"] = before.action
+                changed_items.append(row)
+            log.append(("item", row))
+            for d in r.decisions:
+                drow = _decision_row(d)
+                rows["decision"].append(drow)
+                log.append(("decision", drow))
+                if d is r.decision and r.strike is not None:
+                    srow = _strike_row(r.strike)
+                    rows["strike"].append(srow)
+                    log.append(("strike", srow))
+                if d is r.sanction_decision and r.sanction is not None:
+                    sanc = _sanction_row(r.sanction)
+                    rows["sanction"].append(sanc)
+                    log.append(("sanction", sanc))
+        try:
+            with self.begin() as conn:
+                if new_items:
+                    conn.execute(items.insert(), new_items)
+                for row in changed_items:
+                    conn.execute(
+                        update(items)
+                        .where(items.c.platform == row["platform"],
+                               items.c.external_id == row["external_id"])
+                        .values(**row)
+                    )
+                for kind, table in (("decision", decisions), ("strike", strikes),
+                                    ("sanction", sanctions)):
+                    if rows[kind]:
+                        conn.execute(table.insert(), rows[kind])
+                auditlog.append(conn, log, now)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot record batch: {exc}") from exc
+
+    # -- reads --------------------------------------------------------------------------
+
+    def existing(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Existing]:
+        """Content hash and current action of the items already stored among ``keys``."""
+        by_platform: dict[str, list[str]] = {}
+        for p, i in keys:
+            by_platform.setdefault(p, []).append(i)
+        found: dict[tuple[str, str], Existing] = {}
+        with self.read() as conn:
+            for platform, ids in by_platform.items():
+                for chunk in _chunks(ids, 900):
+                    q = select(items.c.external_id, items.c.content_hash, items.c.action).where(
+                        items.c.platform == platform, items.c.external_id.in_(chunk)
+                    )
+                    for eid, h, action in conn.execute(q):
+                        found[(platform, eid)] = Existing(h, action)
+        return found
+
+    def account_states(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], AccountState]:
+        """Strikes and sanctions of the given (platform, account) pairs."""
+        by_platform: dict[str, list[str]] = {}
+        for p, a in set(keys):
+            by_platform.setdefault(p, []).append(a)
+        states: dict[tuple[str, str], AccountState] = {}
+        with self.read() as conn:
+            for platform, accounts in by_platform.items():
+                for chunk in _chunks(accounts, 900):
+                    q = select(strikes).where(
+                        strikes.c.platform == platform, strikes.c.account.in_(chunk)
+                    ).order_by(strikes.c.at)
+                    for s in conn.execute(q).mappings():
+                        st = states.setdefault((platform, s["account"]),
+                                               AccountState(platform, s["account"]))
+                        st.strikes.append(strike_from_row(s))
+                    q2 = select(sanctions).where(
+                        sanctions.c.platform == platform, sanctions.c.account.in_(chunk)
+                    ).order_by(sanctions.c.at)
+                    for s in conn.execute(q2).mappings():
+                        st = states.setdefault((platform, s["account"]),
+                                               AccountState(platform, s["account"]))
+                        st.sanctions.append(sanction_from_row(s))
+        return states
+
+    def verify_log(self, limit: int = 20) -> Verification:
+        with self.read() as conn:
+            return auditlog.verify(conn, limit=limit)
+
+
+def _chunks(seq: Sequence[str], n: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def _item_row(r: AuditResult, now: datetime) -> dict[str, Any]:
+    it, v = r.item, r.verdict
+    return {
+        "platform": it.platform,
+        "external_id": it.id,
+        "account": it.account,
+        "kind": it.kind,
+        "text": it.text,
+        "created_at": utc(it.created_at),
+        "lang": it.lang,
+        "url": it.url,
+        "reach": it.reach,
+        "reply_to": it.reply_to,
+        "media": dumps([m.ref() for m in it.media]) if it.media else None,
+        "content_hash": it.content_hash,
+        "action": v.action,
+        "category": v.category,
+        "review": v.review,
+        "scores": dumps({k: round(s, 4) for k, s in v.scores.items()}),
+        "policy_version": v.policy_version,
+        "audited_at": now,
+    }
+
+
+def _decision_row(d: Decision) -> dict[str, Any]:
+    return {
+        "id": d.id, "platform": d.platform, "account": d.account, "item_id": d.item_id,
+        "kind": d.kind, "action": d.action, "category": d.category, "rule": d.rule,
+        "policy_version": d.policy_version, "automated": d.automated, "actor": d.actor,
+        "reasons": dumps(d.reasons), "at": d.at, "reverses": None,
+        "detectors": ",".join(sorted({det for f in d.reasons.get("findings", [])
+                                      for det in f.get("detectors", [])})) or None,
+    }
+
+
+def _strike_row(s: Strike) -> dict[str, Any]:
+    return {"id": s.id, "platform": s.platform, "account": s.account, "item_id": s.item_id,
+            "category": s.category, "weight": float(s.weight), "at": s.at,
+            "decision_id": s.decision_id}
+
+
+def _sanction_row(s: Sanction) -> dict[str, Any]:
+    return {"id": s.id, "platform": s.platform, "account": s.account, "kind": s.kind,
+            "step": s.step, "at": s.at, "expires_at": s.expires_at,
+            "decision_id": s.decision_id, "reason": s.reason}
+
+
+def strike_from_row(r: Any) -> Strike:
+    at = utc(r["at"])
+    assert at is not None
+    return Strike(r["id"], r["platform"], r["account"], r["item_id"], r["category"],
+                  float(r["weight"]), at, r["decision_id"])
+
+
+def sanction_from_row(r: Any) -> Sanction:
+    at = utc(r["at"])
+    assert at is not None
+    return Sanction(r["id"], r["platform"], r["account"], r["kind"], int(r["step"]), at,
+                    utc(r["expires_at"]), r["decision_id"], r["reason"])
+
+
+__all__ = ["DEFAULT_URL", "Existing", "Store", "resolve_url"]

@@ -1,0 +1,138 @@
+"""The store's tables (SQLAlchemy Core). Migrations in ``migrations/`` create them; a test
+keeps the two in step."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+items = Table(
+    "items",
+    metadata,
+    Column("platform", String(64), primary_key=True),
+    Column("external_id", String(255), primary_key=True),
+    Column("account", String(255), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+    Column("lang", String(16)),
+    Column("url", Text),
+    Column("reach", Integer, nullable=False),
+    Column("reply_to", String(255)),
+    Column("media", Text),  # JSON list of media references (never the bytes)
+    Column("content_hash", String(64), nullable=False),
+    # the latest verdict: what the platform should be doing with the item now
+    Column("action", String(16), nullable=False),
+    Column("category", String(32)),
+    Column("review", Boolean, nullable=False),
+    Column("scores", Text, nullable=False),  # JSON {category: score}
+    Column("policy_version", String(32), nullable=False),
+    Column("audited_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_items_account", items.c.platform, items.c.account)
+Index("ix_items_action", items.c.action, items.c.category)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("platform", String(64), nullable=False),
+    Column("account", String(255), nullable=False),
+    Column("item_id", String(255)),
+    Column("kind", String(16), nullable=False),  # item | account
+    Column("action", String(16), nullable=False),
+    Column("category", String(32)),
+    Column("rule", String(128)),
+    Column("policy_version", String(32), nullable=False),
+    Column("automated", Boolean, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON statement of reasons
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reverses", String(32)),
+    Column("detectors", String(255)),  # comma-separated: how the violation was detected
+)
+Index("ix_decisions_account", decisions.c.platform, decisions.c.account)
+Index("ix_decisions_item", decisions.c.platform, decisions.c.item_id)
+Index("ix_decisions_category", decisions.c.category, decisions.c.action)
+
+strikes = Table(
+    "strikes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("platform", String(64), nullable=False),
+    Column("account", String(255), nullable=False),
+    Column("item_id", String(255), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("weight", Double, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("decision_id", String(32), ForeignKey("decisions.id"), nullable=False),
+)
+Index("ix_strikes_account", strikes.c.platform, strikes.c.account)
+
+sanctions = Table(
+    "sanctions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("platform", String(64), nullable=False),
+    Column("account", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("decision_id", String(32), ForeignKey("decisions.id"), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+Index("ix_sanctions_account", sanctions.c.platform, sanctions.c.account)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("version", String(32), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("first_used", DateTime(timezone=True), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False),  # item | decision | strike | sanction | policy
+    Column("ref", String(320), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+Index("ix_audit_log_ref", audit_log.c.kind, audit_log.c.ref)
+
+log_head = Table(
+    "log_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+#: Tables whose every row is covered by the audit log, with the columns naming a row.
+LOGGED = {
+    "item": (items, ("platform", "external_id")),
+    "decision": (decisions, ("id",)),
+    "strike": (strikes, ("id",)),
+    "sanction": (sanctions, ("id",)),
+    "policy": (policies, ("version",)),
+}

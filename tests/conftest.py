@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -67,7 +68,7 @@ class KeywordDetector:
     name = "keywords"
     version = "1"
     cost = 0
-    RULES: dict[str, tuple[str, float]] = {
+    RULES: ClassVar[dict[str, tuple[str, float]]] = {
         "buynow": ("spam", 0.95),
         "cheapdeal": ("spam", 0.6),
         "vermin": ("hate", 0.9),

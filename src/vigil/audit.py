@@ -168,7 +168,7 @@ def audit(batch: Sequence[Item], policy: Policy, context: AuditContext) -> list[
     order = sorted(
         range(len(batch)), key=lambda i: (batch[i].created_at or now, i)
     )
-    strike_on = set(policy.data.strikes.on_actions)
+    strike_on: set[str] = set(policy.data.strikes.on_actions)
     for i in order:
         _decide(results[i], policy, context, strike_on)
     return results

@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,7 +59,7 @@ class CategoryRule(_Model):
     def _ordered(self) -> CategoryRule:
         ts = [(ACTION_RANK[a], t, a) for a, t in self.thresholds.items()]
         ts.sort()
-        for (_, t1, a1), (_, t2, a2) in zip(ts, ts[1:], strict=False):
+        for (_, t1, a1), (_, t2, a2) in pairwise(ts):
             if t2 < t1:
                 raise ValueError(
                     f"a stronger action needs a higher threshold: {a2} ({t2}) < {a1} ({t1})"
@@ -114,7 +115,7 @@ class PolicyData(_Model):
     @field_validator("ladder")
     @classmethod
     def _increasing(cls, v: list[Rung]) -> list[Rung]:
-        for a, b in zip(v, v[1:], strict=False):
+        for a, b in pairwise(v):
             if b.at <= a.at:
                 raise ValueError(f"ladder 'at' must increase: {b.sanction} at {b.at} <= {a.at}")
         return v

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.audit import AccountState, AuditResult, Decision
 from vigil.errors import StoreError
-from vigil.items import Item, Sanction, Strike
+from vigil.items import Sanction, Strike
 from vigil.policy import ACTION_RANK, Policy
 from vigil.store import auditlog
 from vigil.store.auditlog import Verification, utc

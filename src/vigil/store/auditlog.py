@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, RowMapping, select
 
 from vigil.store.tables import LOGGED, audit_log, log_head
 
@@ -41,14 +41,14 @@ def _canon(v: Any) -> Any:
     return v
 
 
-def row_digest(row: Mapping[str, Any], columns: Iterable[str]) -> str:
+def row_digest(row: Mapping[str, Any] | RowMapping, columns: Iterable[str]) -> str:
     """Digest of a row's content, the same whether computed before insert or read back."""
     canon = [[c, _canon(row[c])] for c in columns]
     blob = json.dumps(canon, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def ref_of(kind: str, row: Mapping[str, Any]) -> str:
+def ref_of(kind: str, row: Mapping[str, Any] | RowMapping) -> str:
     _, keys = LOGGED[kind]
     return "/".join(str(row[k]) for k in keys)
 
@@ -69,7 +69,9 @@ def lock_head(conn: Connection) -> tuple[int, str]:
     return int(row.seq), str(row.hash)
 
 
-def append(conn: Connection, entries: list[tuple[str, Mapping[str, Any]]], at: datetime) -> int:
+def append(
+    conn: Connection, entries: Sequence[tuple[str, Mapping[str, Any]]], at: datetime
+) -> int:
     """Append one entry per (kind, row) in order, in the caller's transaction."""
     if not entries:
         return 0

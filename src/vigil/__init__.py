@@ -31,12 +31,12 @@ from vigil.store import Store
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "CATEGORIES",
+__all__ = [  # noqa: RUF022 - plain sorted(), checked by tests/test_public_api.py
     "Account",
     "AccountState",
     "AuditContext",
     "AuditResult",
+    "CATEGORIES",
     "Decision",
     "Detector",
     "Evidence",
@@ -54,8 +54,8 @@ __all__ = [
     "Report",
     "Sanction",
     "Signal",
-    "StoreError",
     "Store",
+    "StoreError",
     "Strike",
     "Tally",
     "Verdict",

@@ -398,3 +398,7 @@ def main() -> None:
     except VigilError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,11 +1,54 @@
 """Text normalisation that survives evasion, with offsets back into the original text.
 
-(Interface; implementation in progress.)
+:func:`normalize` returns a :class:`Normalized` view of a text: the normalised string plus,
+for each of its characters, the span of the original that produced it, so evidence found
+in a view is reported against what the user actually wrote.
+
+The *folded* view (``aggressive=False``, for URL, phone and handle patterns; case kept):
+
+1. invisibles removed: format characters (category Cf: zero-width space and joiners, BOM,
+   soft hyphen, bidi controls, tag characters), variation selectors, the combining
+   grapheme joiner; blank fillers (braille blank, Hangul fillers) become a space;
+2. Unicode NFKC, per base character and its combining marks: full-width forms, ligatures,
+   super- and subscripts, circled and mathematical letters, compatibility ideographs;
+   negative squared/circled letters (🅵) become ASCII capitals too;
+3. Chinese traditional -> simplified, character by character (OpenCC ``TSCharacters``,
+   first candidate, one-to-one mappings only);
+4. homoglyphs -> ASCII (``data/confusables.tsv``): Latin look-alikes (small capitals,
+   ɑ, ı) everywhere; Cyrillic, Greek, Armenian, Cherokee... look-alikes only inside tokens
+   that also hold an ASCII letter (``frее`` with a Cyrillic е), or, when ``lang`` names a
+   language not written in those scripts, inside tokens made only of look-alikes. Genuine
+   Russian or Greek words stay as written.
+
+The *match* view (``aggressive=True``, the default, for lexicon terms) does all of that,
+then:
+
+5. casefold; diacritics stripped from Latin letters (é -> e, ł -> l); stray combining
+   marks (Zalgo text) removed;
+6. whitespace runs -> one space, leading and trailing whitespace dropped;
+7. whatever separates two Han characters is removed ("加 微 信", "微*信", "色-情");
+8. runs of three or more single-character tokens with the same separator between them
+   are joined ("f r e e", "f.r.e.e", "f * r * e * e" -> "free"; "I am a man" is left);
+9. leetspeak folded inside tokens that hold a letter ("h4te", "fr33", "$ex", "b!tch",
+   "ki11" -> "kill"); digit runs of four or more (years, phone numbers) and tokens
+   without a letter stay digits; ``@ ! |`` fold only inside a token, ``$`` anywhere in it;
+10. every run of one repeated letter (except Han) collapsed to one ("freeee" -> "fre",
+    "hello" -> "helo", "fuuuck" -> "fuck").
+
+Lexicon terms must be passed through :func:`normalize` as well, so both sides agree.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from itertools import chain, repeat
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,4 +71,348 @@ class Normalized:
 
 
 def normalize(text: str, *, lang: str | None = None, aggressive: bool = True) -> Normalized:
-    raise NotImplementedError
+    """Normalise ``text`` into the match view (``aggressive``) or the folded view."""
+    n = len(text)
+    if text.isascii():
+        if not aggressive:
+            return Normalized(text, text, tuple(range(n)), tuple(range(1, n + 1)))
+        t, st, en = text.lower(), list(range(n)), list(range(1, n + 1))
+    else:
+        tables = _tables()
+        t, st, en = _fold_chars(text, tables)
+        t = _fold_homoglyphs(t, lang, tables)
+        if not aggressive:
+            return Normalized(text, t, tuple(st), tuple(en))
+        if t.isascii():
+            t = t.lower()
+        else:
+            t, st, en = _map_chars(t, st, en, tables.match)
+    t, st, en = _squeeze_spaces(t, st, en)
+    t, st, en = _join_han(t, st, en)
+    t, st, en = _join_spelled(t, st, en)
+    t = _unleet(t)
+    t, st, en = _collapse_runs(t, st, en)
+    return Normalized(text, t, tuple(st), tuple(en))
+
+
+# --- offset bookkeeping ----------------------------------------------------------------
+
+Edit = tuple[int, int, str]
+
+
+def _splice(
+    text: str, st: list[int], en: list[int], edits: Iterable[Edit]
+) -> tuple[str, list[int], list[int]]:
+    """Replace ``text[a:b]`` by ``rep`` for each (sorted, disjoint) edit.
+
+    Every character of ``rep`` maps to the whole original span of ``text[a:b]``.
+    """
+    parts: list[str] = []
+    nst: list[int] = []
+    nen: list[int] = []
+    prev = 0
+    for a, b, rep in edits:
+        if a > prev:
+            parts.append(text[prev:a])
+            nst += st[prev:a]
+            nen += en[prev:a]
+        if rep:
+            parts.append(rep)
+            nst += [st[a]] * len(rep)
+            nen += [en[b - 1]] * len(rep)
+        prev = b
+    if not parts and prev == 0:
+        return text, st, en
+    parts.append(text[prev:])
+    nst += st[prev:]
+    nen += en[prev:]
+    return "".join(parts), nst, nen
+
+
+class _CharMap(dict[int, str]):
+    """A ``str.translate`` table filled on first sight of each character.
+
+    ``irregular`` holds the characters whose image is not exactly one character (or
+    that combine with the character before them), for which offsets must be rebuilt.
+    """
+
+    __slots__ = ("_fold", "irregular", "joiners")
+
+    def __init__(self, fold: Callable[[str], str]) -> None:
+        super().__init__()
+        self._fold = fold
+        self.irregular: set[str] = set()
+        self.joiners: set[str] = set()
+
+    def __missing__(self, cp: int) -> str:
+        c = chr(cp)
+        out = self._fold(c)
+        if unicodedata.combining(c) or 0x1161 <= cp <= 0x11C2:
+            self.joiners.add(c)
+            self.irregular.add(c)
+        elif len(out) != 1:
+            self.irregular.add(c)
+        if len(self) < _CACHE_LIMIT:  # bounded: hostile input cannot grow it without end
+            self[cp] = out
+        return out
+
+
+_CACHE_LIMIT = 1 << 16
+
+
+def _map_chars(
+    text: str, st: list[int], en: list[int], cmap: _CharMap
+) -> tuple[str, list[int], list[int]]:
+    """Apply ``cmap`` to every character, keeping offsets (fast when it is one-to-one)."""
+    out = text.translate(cmap)
+    if cmap.irregular.isdisjoint(text):
+        return out, st, en
+    outs = list(map(cmap.__getitem__, map(ord, text)))
+    lens = list(map(len, outs))
+    return (
+        "".join(outs),
+        list(chain.from_iterable(map(repeat, st, lens))),
+        list(chain.from_iterable(map(repeat, en, lens))),
+    )
+
+
+# --- folded view -----------------------------------------------------------------------
+
+# Not format characters (Cf) but just as invisible.
+_INVISIBLE = frozenset(
+    "\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f"
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+# Render as an empty cell: a space, so "f⠀r⠀e⠀e" reads like "f r e e".
+_BLANKS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+# Negative circled and negative squared Latin capitals have no NFKC decomposition.
+_ENCLOSED = {
+    chr(base + i): chr(0x41 + i) for base in (0x1F150, 0x1F170) for i in range(26)
+}
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+# Languages written in the scripts that look like Latin; their words are never folded
+# unless they are mixed with ASCII letters.
+_LOOKALIKE_SCRIPT_LANGS = frozenset(
+    "ab ba be bg ce chr cu cv el hy ka kk ky mk mn os ru sr tg tt uk".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    fold: _CharMap
+    match: _CharMap
+    homoglyphs: dict[int, str]
+    homoglyph_any: re.Pattern[str]
+    homoglyph_token: re.Pattern[str]
+    homoglyph_only: re.Pattern[str]
+
+
+@cache
+def _tables() -> _Tables:
+    """Load the data files once, on the first text that is not pure ASCII."""
+    t2s = _load_t2s()
+    latin: dict[str, str] = dict(_ENCLOSED)
+    other: dict[str, str] = {}
+    data = resources.files("vigil") / "data" / "confusables.tsv"
+    for line in data.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        cp, target, name = line.split("\t")[:3]
+        c = chr(int(cp, 16))
+        (latin if name.startswith("LATIN ") else other)[c] = target
+
+    def fold_one(c: str) -> str:
+        out = []
+        for ch in unicodedata.normalize("NFKC", c):
+            if ch in _BLANKS:
+                out.append(" ")
+            elif ch not in _INVISIBLE and unicodedata.category(ch) != "Cf":
+                out.append(t2s.get(ch) or latin.get(ch) or ch)
+        return "".join(out)
+
+    keys = "".join(sorted(other))
+    return _Tables(
+        fold=_CharMap(fold_one),
+        match=_CharMap(_match_one),
+        homoglyphs={ord(c): t for c, t in other.items()},
+        homoglyph_any=re.compile(f"[{keys}]"),
+        # A word-ish token holding at least one look-alike; lazy then possessive so that
+        # long tokens cost linear time.
+        homoglyph_token=re.compile(rf"(?<![\w{keys}])[\w{keys}]*?[{keys}][\w{keys}]*+"),
+        homoglyph_only=re.compile(rf"[{keys}0-9_]+"),
+    )
+
+
+def _load_t2s() -> dict[str, str]:
+    """Traditional -> simplified, one character to one character, first candidate."""
+    spec = importlib.util.find_spec("opencc")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("opencc-python-reimplemented is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "dictionary" / "TSCharacters.txt"
+    table: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        trad, _, simp = line.partition("\t")
+        first = simp.split(" ", 1)[0]
+        if len(trad) == 1 and len(first) == 1 and first != trad:
+            table[trad] = first
+    return table
+
+
+def _fold_chars(text: str, tables: _Tables) -> tuple[str, list[int], list[int]]:
+    """Steps 1-3: invisibles, NFKC, traditional -> simplified."""
+    n = len(text)
+    st, en = list(range(n)), list(range(1, n + 1))
+    fmap = tables.fold
+    out = text.translate(fmap)
+    if fmap.irregular.isdisjoint(text):
+        return out, st, en
+    if not fmap.joiners.isdisjoint(text):
+        text, st, en = _compose(text, st, en, fmap.joiners)
+    return _map_chars(text, st, en, fmap)
+
+
+def _compose(
+    text: str, st: list[int], en: list[int], joiners: set[str]
+) -> tuple[str, list[int], list[int]]:
+    """NFKC each base character together with the combining marks that follow it."""
+    edits: list[Edit] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and text[j] in joiners:
+            j += 1
+        if j - i > 1:
+            cluster = text[i:j]
+            composed = unicodedata.normalize("NFKC", cluster)
+            if composed != cluster:
+                edits.append((i, j, composed))
+        i = j
+    return _splice(text, st, en, edits)
+
+
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _fold_homoglyphs(text: str, lang: str | None, tables: _Tables) -> str:
+    """Step 4 (one character to one, so offsets do not move)."""
+    if text.isascii() or not tables.homoglyph_any.search(text):
+        return text
+    primary = re.split(r"[-_]", lang, maxsplit=1)[0].lower() if lang else ""
+    whole_words = bool(primary) and primary not in _LOOKALIKE_SCRIPT_LANGS
+    table, only = tables.homoglyphs, tables.homoglyph_only
+
+    def fold(m: re.Match[str]) -> str:
+        token = m.group()
+        if _ASCII_LETTER.search(token) or (whole_words and only.fullmatch(token)):
+            return token.translate(table)
+        return token
+
+    return tables.homoglyph_token.sub(fold, text)
+
+
+# --- match view ------------------------------------------------------------------------
+
+_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_ONLY_MARKS = re.compile(rf"{_MARKS.pattern}+\Z")
+_STROKED = {"ø": "o", "đ": "d", "ł": "l", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i", "ƶ": "z"}
+
+
+def _match_one(c: str) -> str:
+    """Step 5 for one character: casefold, Latin diacritics, generic combining marks."""
+    out = []
+    for ch in c.casefold():
+        if _MARKS.match(ch):
+            continue
+        if not ch.isascii():
+            nfd = unicodedata.normalize("NFD", ch)
+            if len(nfd) > 1 and nfd[0].isascii() and nfd[0].isalpha() and _ONLY_MARKS.match(nfd, 1):
+                ch = nfd[0]
+            else:
+                ch = _STROKED.get(ch, ch)
+        out.append(ch)
+    return "".join(out)
+
+
+_ODD_SPACE = re.compile(r"^\s+|\s*[^\S ]\s*|\s{2,}|\s+$")
+
+
+def _squeeze_spaces(text: str, st: list[int], en: list[int]) -> tuple[str, list[int], list[int]]:
+    """Step 6."""
+    n = len(text)
+    edits = [
+        (a, b, "" if a == 0 or b == n else " ")
+        for m in _ODD_SPACE.finditer(text)
+        for a, b in (m.span(),)
+    ]
+    return _splice(text, st, en, edits) if edits else (text, st, en)
+
+
+_HAN_ANY = re.compile(f"[{_HAN}]")
+_HAN_GAP = re.compile(rf"(?<=[{_HAN}])[\W_]+(?=[{_HAN}])")
+
+
+def _join_han(text: str, st: list[int], en: list[int]) -> tuple[str, list[int], list[int]]:
+    """Step 7."""
+    if text.isascii() or not _HAN_ANY.search(text):
+        return text, st, en
+    edits = [(m.start(), m.end(), "") for m in _HAN_GAP.finditer(text)]
+    return _splice(text, st, en, edits) if edits else (text, st, en)
+
+
+_SINGLE = r"(?:[^\W_]|[@$])"
+_SPELLED = re.compile(
+    rf"(?<![\w@$]){_SINGLE}(?P<sep> ?[-.,_*|/\\+~·•:=#^] ?| ){_SINGLE}"
+    rf"(?:(?P=sep){_SINGLE})+(?![\w@$])"
+)
+
+
+def _join_spelled(text: str, st: list[int], en: list[int]) -> tuple[str, list[int], list[int]]:
+    """Step 8: "f r e e", "f.r.e.e", "f - r - e - e" -> "free"."""
+    edits: list[Edit] = []
+    for m in _SPELLED.finditer(text):
+        step = len(m.group("sep")) + 1
+        edits.extend((p + 1, p + step, "") for p in range(m.start(), m.end() - 1, step))
+    return _splice(text, st, en, edits) if edits else (text, st, en)
+
+
+_LEET_HINT = re.compile(r"[a-z][0-9@$!|]|[0-9$][a-z]")
+_LEET_TOKEN = re.compile(r"[a-z0-9@$!|]+")
+_LEET_DIGITS = re.compile(r"(?<![0-9])[0-9]{1,3}(?![0-9])")
+_DIGIT_TABLE = str.maketrans("01345789", "oieastbg")
+_SYMBOL_TABLE = str.maketrans("@$!|", "asil")
+_EDGE_SYMBOLS = "@!|"
+
+
+def _unleet_digits(m: re.Match[str]) -> str:
+    run = m.group()
+    if len(run) > 1 and run.count("1") == len(run):
+        return "l" * len(run)  # "ki11", "he11o": a pair of ones reads as "ll"
+    return run.translate(_DIGIT_TABLE)
+
+
+def _unleet_token(m: re.Match[str]) -> str:
+    token = m.group()
+    if token.isalpha() or not _ASCII_LETTER.search(token):
+        return token
+    lead = len(token) - len(token.lstrip(_EDGE_SYMBOLS))
+    trail = len(token) - len(token.rstrip(_EDGE_SYMBOLS))
+    inner = token[lead : len(token) - trail]
+    inner = _LEET_DIGITS.sub(_unleet_digits, inner).translate(_SYMBOL_TABLE)
+    return token[:lead] + inner + token[len(token) - trail :]
+
+
+def _unleet(text: str) -> str:
+    """Step 9 (one character to one, so offsets do not move)."""
+    if not _LEET_HINT.search(text):
+        return text
+    return _LEET_TOKEN.sub(_unleet_token, text)
+
+
+_RUN = re.compile(rf"((?![{_HAN}])[^\W\d_])\1+")
+
+
+def _collapse_runs(text: str, st: list[int], en: list[int]) -> tuple[str, list[int], list[int]]:
+    """Step 10: the kept letter maps to the whole run."""
+    edits = [(m.start(), m.end(), m.group(1)) for m in _RUN.finditer(text)]
+    return _splice(text, st, en, edits) if edits else (text, st, en)

@@ -129,7 +129,7 @@ def _check_name(category: str, lang: str, where: str) -> None:
         raise InputError(f"unknown lexicon language {lang!r}; known: {LANGS}", where=where)
 
 
-def _is_cjk(c: str) -> bool:
+def is_cjk(c: str) -> bool:
     o = ord(c)
     return (
         0x2E80 <= o <= 0x9FFF  # radicals, kana, CJK symbols, ext. A, unified ideographs
@@ -138,9 +138,9 @@ def _is_cjk(c: str) -> bool:
     )
 
 
-def _is_word_char(c: str) -> bool:
+def is_word_char(c: str) -> bool:
     """A letter or digit of a script that separates words with spaces."""
-    return c.isalnum() and not _is_cjk(c)
+    return c.isalnum() and not is_cjk(c)
 
 
 def _version(terms: Iterable[Term]) -> str:
@@ -206,7 +206,7 @@ class LexiconDetector:
         automaton = ahocorasick.Automaton()
         for key, per_cat in table.items():
             hits = tuple((c, s, text) for c, (s, text) in sorted(per_cat.items()))
-            entry = _Entry(len(key), _is_word_char(key[0]), _is_word_char(key[-1]), hits)
+            entry = _Entry(len(key), is_word_char(key[0]), is_word_char(key[-1]), hits)
             automaton.add_word(key, entry)
         automaton.make_automaton()
         return automaton
@@ -225,9 +225,9 @@ class LexiconDetector:
         for last, entry in self.automaton_.iter(text):
             start = last - entry.length + 1
             end = last + 1
-            if entry.left and start > 0 and _is_word_char(text[start - 1]):
+            if entry.left and start > 0 and is_word_char(text[start - 1]):
                 continue
-            if entry.right and end < n and _is_word_char(text[end]):
+            if entry.right and end < n and is_word_char(text[end]):
                 continue
             for category, score, term in entry.hits:
                 found.setdefault(category, []).append((start, end, score, term))

@@ -137,6 +137,8 @@ def _article(rng: random.Random, lang: str, topic: str, tail: str = "") -> str:
     title = _fill(rng.choice(p["titles"][lang][topic]), lang, rng)
     k = min(len(tpls), rng.randint(2, 3) if tail else rng.randint(3, 6))
     sents = [_fill(t, lang, rng) for t in rng.sample(tpls, k)]
+    if lang == "zh":
+        sents = [x if x[-1] in "。！？～" else x + "。" for x in sents]
     sep = " " if lang == "en" else ""
     half = max(1, len(sents) // 2)
     paras = [title, sep.join(sents[:half]), sep.join(sents[half:])]
@@ -189,7 +191,9 @@ def _obfuscate(text: str, lang: str, rng: random.Random) -> tuple[str, str]:
     ob = _phrases()["obfuscate"]
     if lang == "en":
         how = rng.choice(("leet", "spaced", "zero_width", "homoglyph", "repeat", "separator"))
-        words = list(re.finditer(r"[A-Za-z]{3,}", text))
+        table = ob.get(how, {})  # leet and homoglyph need a letter they can swap
+        words = [m for m in re.finditer(r"[A-Za-z]{3,}", text)
+                 if not table or set(m.group()) & table.keys()]
         hits = [m for m in words if m.group().lower() in ob["triggers_en"]]
         hits = hits or [m for m in words if len(m.group()) >= 4] or words
         if not hits:

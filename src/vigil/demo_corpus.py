@@ -1,17 +1,11 @@
-"""Generate the synthetic sample corpus that ``make demo`` audits.
+"""Generate the synthetic, labelled sample corpus that ``make demo`` audits.
 
-Every text comes from templates and word lists written for Vigil
-(``data/demo_phrases.json``); nothing is copied from a real data set. The mix imitates a
-small social platform group: three platforms (``chirp``, an English microblog; ``weiqun``,
-a Chinese one; ``forumly``, a bilingual forum with long articles), mostly ordinary posts
-with hard negatives (mild profanity, "I hate Mondays", legitimate links and phone numbers,
-quoted and condemned abuse), and about 16.5 % violating items. Spam rings share contact
-handles and post in bursts; repeat offenders violate again and again over weeks so they
-climb the sanction ladder; about 30 % of violating items are obfuscated.
-
-Each row carries ``_truth`` (the intended category, ``"none"`` for ordinary rows) and, for
-obfuscated rows, ``_evasion`` (the trick used), so a demo can measure recall and
-precision. The auditor ignores both. Output is deterministic for a seed::
+All text comes from templates and word lists written for Vigil (``data/demo_phrases.json``),
+none from a real data set. Three platforms (``chirp`` en microblog, ``weiqun`` zh, ``forumly``
+bilingual forum with articles); ~83 % ordinary posts including hard negatives; spam rings
+sharing handles and posting in bursts; repeat offenders who climb the sanction ladder; ~30 %
+of violating items obfuscated. Rows carry ``_truth`` (category or ``"none"``) and, when
+obfuscated, ``_evasion``; the auditor ignores both. Deterministic for a seed::
 
     python -m vigil.demo_corpus -o examples/sample_corpus.jsonl \\
         --broken examples/broken_sample.jsonl
@@ -38,8 +32,8 @@ __all__ = ["broken_lines", "generate", "main", "summarize", "write_jsonl"]
 
 BASE = datetime(2026, 6, 1, tzinfo=UTC)
 SPAN_DAYS = 120
-_SPAN_S = SPAN_DAYS * 86400
 _DAY = 86400
+_SPAN_S = SPAN_DAYS * _DAY
 
 # platform -> (share of accounts, probability an account writes English, kind weights)
 PLATFORMS: dict[str, tuple[float, float, dict[str, float]]] = {
@@ -66,6 +60,7 @@ _HOURS = (1, .6, .4, .3, .3, .5, 1, 2, 3, 3, 3, 3, 4, 3, 3, 3, 3, 4, 5, 6, 6, 5,
 _ALNUM = string.ascii_letters + string.digits
 _SLOT = re.compile(r"\{(\w+)\}")
 _KIND_PREFIX = {"post": "p", "comment": "c", "article": "a"}
+_OTHER = {"en": "zh", "zh": "en"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -167,8 +162,6 @@ def _mangle_word(w: str, how: str, rng: random.Random) -> str:
     if how in ("leet", "homoglyph"):
         table: dict[str, str] = ob[how]
         idx = [i for i, c in enumerate(w) if c.lower() in table and (how == "leet" or c.islower())]
-        if not idx:
-            return "\u200b".join((w[:1], w[1:]))
         keep = [i for i in idx if rng.random() < 0.6] or [rng.choice(idx)]
         return "".join(table[c.lower()] if i in keep else c for i, c in enumerate(w))
     if how == "spaced":
@@ -204,9 +197,9 @@ def _obfuscate(text: str, lang: str, rng: random.Random) -> tuple[str, str]:
         return text, how
     terms = sorted((t for t in ob["triggers_zh"] if t in text), key=len, reverse=True)
     variants = [t for t in ob["zh_variants"] if t in text]
-    how = rng.choice(("symbols", "spaces", "traditional", "variant", "zero_width"))
+    how = rng.choice(("separator", "spaced", "traditional", "variant", "zero_width"))
     if how == "variant" and not variants:
-        how = "symbols"
+        how = "separator"
     if how != "traditional" and not variants and not any(len(t) > 1 for t in terms):
         how = "traditional"  # nothing to split (a lone 滚): write it in traditional script
     if how == "traditional":
@@ -216,7 +209,7 @@ def _obfuscate(text: str, lang: str, rng: random.Random) -> tuple[str, str]:
         term = max(variants, key=len)
         return text.replace(term, rng.choice(ob["zh_variants"][term]), 1), how
     term = terms[0]
-    glue = {"symbols": rng.choice(ob["separators"]), "spaces": " "}.get(how, "\u200b")
+    glue = {"separator": rng.choice(ob["separators"]), "spaced": " "}.get(how, "\u200b")
     return text.replace(term, glue.join(term), 1), how
 
 
@@ -227,9 +220,8 @@ def _accounts(rng: random.Random, n: int) -> list[_Account]:
     n_ring, n_off = max(1, round(n / 15)), max(1, round(n / 20))
     roles = ["ring"] * n_ring + ["offender"] * n_off + ["plain"] * (n - n_ring - n_off)
     rng.shuffle(roles)
-    ring_sizes = [round(n_ring * 0.4), round(n_ring * 0.35)]
-    ring_of = [0] * ring_sizes[0] + [1] * ring_sizes[1]
-    ring_of += [2] * (n_ring - len(ring_of))
+    ring_of = [0] * round(n_ring * 0.4) + [1] * round(n_ring * 0.35)
+    ring_of += [2] * (n_ring - len(ring_of))  # ring sizes 40/35/25 %
     names = list(PLATFORMS)
     out = []
     for i, role in enumerate(roles, 1):
@@ -246,12 +238,6 @@ def _accounts(rng: random.Random, n: int) -> list[_Account]:
     return out
 
 
-def _targets(n_viol: int) -> Counter[str]:
-    out = Counter({c: round(n_viol * s) for c, s in SHARES.items()})
-    out["spam"] = n_viol - sum(out.values())
-    return Counter({c: out[c] for c in CATEGORIES})
-
-
 def _when(rng: random.Random, lang: str) -> int:
     """A posting time with a day/night rhythm in the author's time zone."""
     hour = rng.choices(range(24), weights=_HOURS)[0]
@@ -260,7 +246,8 @@ def _when(rng: random.Random, lang: str) -> int:
 
 
 def _violations(rng: random.Random, accounts: list[_Account], n_viol: int) -> list[_Plan]:
-    left = _targets(n_viol)
+    left = Counter({c: round(n_viol * s) for c, s in SHARES.items()})
+    left["spam"] = n_viol - sum(left.values())
     plans: list[_Plan] = []
     # 1. Spam rings: bursts of near-identical posts around a few campaign times.
     ring_accts = [a for a in accounts if a.role == "ring"]
@@ -291,7 +278,7 @@ def _violations(rng: random.Random, accounts: list[_Account], n_viol: int) -> li
                 avail, weights=[left[c] for c in avail])[0]
             left[cat] -= 1
             t = start + int(span * (j + rng.uniform(0.1, 0.9)) / k)
-            plans.append(_Plan(a, cat, t, a.lang if rng.random() < 0.9 else _other(a.lang)))
+            plans.append(_Plan(a, cat, t, a.lang if rng.random() < 0.9 else _OTHER[a.lang]))
     # 3. Slips: the rest, one to three items each on otherwise ordinary accounts.
     pool = [a for a in accounts if a.role == "plain"]
     rng.shuffle(pool)
@@ -304,14 +291,10 @@ def _violations(rng: random.Random, accounts: list[_Account], n_viol: int) -> li
             a.role = "slip" if a.role == "plain" else a.role
             m = min(left[cat], rng.choices((1, 2, 3), weights=(0.45, 0.3, 0.25))[0])
             for _ in range(m):
-                lang = a.lang if rng.random() < 0.9 else _other(a.lang)
+                lang = a.lang if rng.random() < 0.9 else _OTHER[a.lang]
                 plans.append(_Plan(a, cat, _when(rng, lang), lang))
             left[cat] -= m
     return plans
-
-
-def _other(lang: str) -> str:
-    return "zh" if lang == "en" else "en"
 
 
 def _kind(rng: random.Random, platform: str, truth: str) -> str:
@@ -355,7 +338,7 @@ def generate(seed: int = 7, n_items: int = 3000, n_accounts: int = 300) -> list[
     else:
         authors = rng.sample(accounts, n_benign)
     for a in authors:
-        lang = a.lang if rng.random() < 0.93 else _other(a.lang)
+        lang = a.lang if rng.random() < 0.93 else _OTHER[a.lang]
         plans.append(_Plan(a, "none", _when(rng, lang), lang))
 
     # Each ring repeats a few favourite templates with its shared handles.
@@ -374,7 +357,6 @@ def generate(seed: int = 7, n_items: int = 3000, n_accounts: int = 300) -> list[
     for i, p in enumerate(plans):
         a = p.account
         kind = _kind(rng, a.platform, p.truth)
-        row: dict[str, Any] = {"platform": a.platform, "account": a.id, "kind": kind}
         evasion = None
         if p.truth == "none":
             text = _benign_text(rng, p.lang, kind)
@@ -389,44 +371,37 @@ def generate(seed: int = 7, n_items: int = 3000, n_accounts: int = 300) -> list[
             if kind == "article":
                 text = _article(rng, p.lang, "spam", tail=text)
         stamp = (BASE + timedelta(seconds=p.t)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        row.update(text=text, created_at=stamp, lang=p.lang, reach=_reach(rng, kind, a.role),
-                   _truth=p.truth)
-        if evasion:
-            row["_evasion"] = evasion
-        rows.append(row)
+        rows.append({"platform": a.platform, "account": a.id, "text": text, "created_at": stamp,
+                     "lang": p.lang, "reach": _reach(rng, kind, a.role), "kind": kind,
+                     "_truth": p.truth, **({"_evasion": evasion} if evasion else {})})
 
+    # Oldest first; ids count up per platform; comments answer a recent post or article.
     rows.sort(key=lambda r: (r["created_at"], r["account"], r["text"]))
     counters: Counter[str] = Counter()
     recent: dict[str, list[str]] = {name: [] for name in PLATFORMS}
     out = []
     for r in rows:
-        pf = r["platform"]
+        pf, kind = r["platform"], r["kind"]
         counters[pf] += 1
-        rid = f"{_KIND_PREFIX[r['kind']]}-{counters[pf]:06d}"
-        row = {"id": rid, "platform": pf, "account": r["account"], "text": r["text"],
-               "created_at": r["created_at"], "lang": r["lang"], "reach": r["reach"],
-               "kind": r["kind"]}
-        if r["kind"] != "comment" and rng.random() < 0.12:
-            row["url"] = f"https://{pf}.example/{r['account']}/{rid}"
-        if r["kind"] == "comment" and recent[pf] and rng.random() < 0.9:
-            row["reply_to"] = rng.choice(recent[pf][-30:])
-        elif r["kind"] != "comment":
+        rid = f"{_KIND_PREFIX[kind]}-{counters[pf]:06d}"
+        extra = {}
+        if kind != "comment" and rng.random() < 0.12:
+            extra["url"] = f"https://{pf}.example/{r['account']}/{rid}"
+        if kind == "comment" and recent[pf] and rng.random() < 0.9:
+            extra["reply_to"] = rng.choice(recent[pf][-30:])
+        elif kind != "comment":
             recent[pf].append(rid)
-        row["_truth"] = r["_truth"]
-        if "_evasion" in r:
-            row["_evasion"] = r["_evasion"]
-        out.append(row)
+        public = {k: v for k, v in r.items() if not k.startswith("_")}
+        out.append({"id": rid, **public, **extra, **{k: r[k] for k in r if k not in public}})
     return out
 
 
 def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
     """Write one JSON object per line (UTF-8, ``\\n`` endings); returns the row count."""
-    n = 0
+    lines = [json.dumps(row, ensure_ascii=False) + "\n" for row in rows]
     with Path(path).open("w", encoding="utf-8", newline="\n") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            n += 1
-    return n
+        fh.writelines(lines)
+    return len(lines)
 
 
 def broken_lines(rows: Sequence[Mapping[str, Any]]) -> list[str]:

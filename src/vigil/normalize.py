@@ -132,17 +132,20 @@ def _splice(
 class _CharMap(dict[int, str]):
     """A ``str.translate`` table filled on first sight of each character.
 
-    ``irregular`` holds the characters whose image is not exactly one character (or
-    that combine with the character before them), for which offsets must be rebuilt.
+    ``irregular`` holds the characters whose image is not exactly one character, and
+    ``joiners`` the combining characters that NFKC may merge with the character before
+    them; only around those must offsets be rebuilt.
     """
 
-    __slots__ = ("_fold", "irregular", "joiners")
+    __slots__ = ("_fold", "_rx", "_rx_size", "irregular", "joiners")
 
     def __init__(self, fold: Callable[[str], str]) -> None:
         super().__init__()
         self._fold = fold
         self.irregular: set[str] = set()
         self.joiners: set[str] = set()
+        self._rx: re.Pattern[str] | None = None
+        self._rx_size = -1
 
     def __missing__(self, cp: int) -> str:
         c = chr(cp)
@@ -156,6 +159,16 @@ class _CharMap(dict[int, str]):
             self[cp] = out
         return out
 
+    def irregular_rx(self) -> re.Pattern[str] | None:
+        """A character class of ``irregular``, rebuilt when it has grown (rarely, once warm)."""
+        size = len(self.irregular)
+        if size > _CACHE_LIMIT // 16:
+            return None
+        if size != self._rx_size:
+            chars = "".join(map(re.escape, sorted(self.irregular)))
+            self._rx, self._rx_size = re.compile(f"[{chars}]"), size
+        return self._rx
+
 
 _CACHE_LIMIT = 1 << 16
 
@@ -167,13 +180,38 @@ def _map_chars(
     out = text.translate(cmap)
     if cmap.irregular.isdisjoint(text):
         return out, st, en
-    outs = list(map(cmap.__getitem__, map(ord, text)))
-    lens = list(map(len, outs))
-    return (
-        "".join(outs),
-        list(chain.from_iterable(map(repeat, st, lens))),
-        list(chain.from_iterable(map(repeat, en, lens))),
-    )
+    rx = cmap.irregular_rx()
+    if rx is None:  # more irregular characters than a character class should hold
+        outs = list(map(cmap.__getitem__, map(ord, text)))
+        lens = list(map(len, outs))
+        return (
+            "".join(outs),
+            list(chain.from_iterable(map(repeat, st, lens))),
+            list(chain.from_iterable(map(repeat, en, lens))),
+        )
+    # Regular characters map one to one, so ``out`` lines up with ``text`` up to the
+    # growing ``shift`` that the irregular ones before them introduced.
+    parts: list[str] = []
+    nst: list[int] = []
+    nen: list[int] = []
+    prev = shift = 0
+    for m in rx.finditer(text):
+        a = m.start()
+        if a > prev:
+            parts.append(out[prev + shift : a + shift])
+            nst += st[prev:a]
+            nen += en[prev:a]
+        rep = cmap[ord(text[a])]
+        if rep:
+            parts.append(rep)
+            nst += [st[a]] * len(rep)
+            nen += [en[a]] * len(rep)
+        shift += len(rep) - 1
+        prev = a + 1
+    parts.append(out[prev + shift :])
+    nst += st[prev:]
+    nen += en[prev:]
+    return "".join(parts), nst, nen
 
 
 # --- folded view -----------------------------------------------------------------------

@@ -12,15 +12,15 @@ link                      0.15    a URL or bare domain; +0.05 per further link, 
 short link                0.35    a URL shortener (bit.ly, t.cn...)
 risky domain              0.25    a TLD that is mostly abuse (.xyz, .top, .tk...)
 disguised link            0.4     "abc(.)com", "abc 点 com", "abc dot com"
-messenger handle          0.5     WeChat / QQ / Telegram / WhatsApp / Line id (0.6 for 2+)
+messenger handle          0.45    WeChat / QQ / Telegram / WhatsApp / Line id (0.6 for 2+)
 contact hint              0.3     "加微信", "dm me", "whatsapp me" without an id
 phone number              0.25    international, Chinese mobile/landline, US formats
 e-mail address            0.2
 promo language            <=0.8   noisy-OR of the phrases' own weights (0.1-0.6 each)
-money with promo          0.3     an amount ("$500", "300元") next to promo language
-shouting                  0.15    mostly capitals; 0.15 more for "!!!"
-bait                      0.85    promo (>= 0.3) AND a contact, short/risky/disguised link
-link bait                 0.6     promo (>= 0.3) AND only ordinary links
+money with promo          0.3     an amount ("$500", "300元") next to promo (>= 0.35)
+shouting                  0.1     mostly capitals; 0.1 more for "!!!"
+bait                      0.85    promo (>= 0.35) AND a contact, short/risky/disguised link
+link bait                 0.6     promo (>= 0.35) AND only ordinary links
 ========================  ======  ==================================================
 
 So a lone link stays at 0.15 (people share links), promo language alone lands in the
@@ -31,7 +31,7 @@ weight, bump :data:`VERSION`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,23 +46,23 @@ W_LINK, W_LINK_EXTRA, W_LINK_MAX = 0.15, 0.05, 0.3
 W_SHORT_LINK = 0.35
 W_RISKY_DOMAIN = 0.25
 W_DISGUISED_LINK = 0.4
-W_HANDLE, W_HANDLES = 0.5, 0.6
+W_HANDLE, W_HANDLES = 0.45, 0.6
 W_HINT = 0.3
 W_PHONE = 0.25
 W_EMAIL = 0.2
 PROMO_CAP = 0.8
 W_MONEY = 0.3
-W_CAPS = 0.15
-W_BANGS = 0.15
+W_CAPS = 0.1
+W_BANGS = 0.1
 W_BAIT = 0.85
 W_LINK_BAIT = 0.6
-BAIT_FROM = 0.3
+BAIT_FROM = 0.35
 """Promo score from which a contact or a link next to it counts as bait."""
 SCORE_CAP = 0.99
 MAX_EVIDENCE = 12
 
 SHORTENERS = frozenset(
-    "bit.ly t.co tinyurl.com goo.gl is.gd ow.ly buff.ly rebrand.ly cutt.ly shorturl.at "
+    "bit.ly tinyurl.com goo.gl is.gd ow.ly buff.ly rebrand.ly cutt.ly shorturl.at "
     "tiny.cc rb.gy t.ly s.id v.gd lnkd.in bit.do t.cn dwz.cn url.cn suo.im u.nu "
     "qrcd.org".split()
 )
@@ -87,24 +87,29 @@ _DISGUISED_URL = re.compile(
     r"(?<![a-z0-9])[a-z0-9-]{2,}\s*(?:\(\.\)|\[\.\]|\(dot\)|\[dot\]|\s dot\s|点)\s*"
     r"(?:com|net|org|cn|xyz|top|cc|vip)(?![a-z])"
 )
-_HANDLES: tuple[tuple[str, re.Pattern[str]], ...] = (
+# (kind, cues, pattern): the pattern runs only when one of the cue substrings is present.
+_HANDLES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
     (
         "wechat",
+        ("信", "vx", "wx", "wechat", "weixin", "v:", "v：", "加v", "+v"),
         re.compile(
             r"(?P<pre>加|添加|\+|add\s+(?:my\s+|me\s+on\s+)?)?\s*"
-            r"(?P<kw>微信|威信|薇信|徽信|维信|v信|(?<![a-z0-9])(?:vx|wx|weixin|wechat|v))"
+            r"(?P<kw>微信|威信|薇信|徽信|维信|v信|(?<![a-z0-9/.=?&#_-])(?:vx|wx|weixin|wechat|v(?=\s*[:：])))"
             r"\s*(?P<sep>号|id|:|：|=|\s)*"
             r"(?P<id>[a-z][-_a-z0-9]{5,19}|1[3-9]\d{9})(?![-_a-z0-9])"
+            r"|(?P<plus>[加+])\s*v\s*(?P<id2>[a-z][-_a-z0-9]{5,19}|1[3-9]\d{9})(?![-_a-z0-9])"
         ),
     ),
     (
         "qq",
+        ("q", "扣扣", "企鹅"),
         re.compile(
-            r"(?<![a-z0-9])(?:qq|q|扣扣|企鹅)\s*(?:号码|号|群|:|：|\s)*[1-9]\d{4,11}(?!\d)"
+            r"(?<![a-z0-9/.=?&#_-])(?:qq|q|扣扣|企鹅)\s*(?:号码|号|群|:|：|\s)*[1-9]\d{4,11}(?!\d)"
         ),
     ),
     (
         "telegram",
+        ("t.me", "telegram", "tg", "电报", "飞机"),
         re.compile(
             r"(?<![a-z0-9])t\.me/[a-z0-9_+]{3,}"
             r"|(?<![a-z0-9])(?:telegram|tg|电报|纸飞机|飞机)\s*(?:号|id|:|：|\s)*@[a-z][a-z0-9_]{3,31}"
@@ -113,6 +118,7 @@ _HANDLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "whatsapp",
+        ("wa.me", "whats"),
         re.compile(
             r"(?<![a-z0-9])wa\.me/\+?\d{6,15}"
             r"|(?<![a-z0-9])whats\s?app\s*(?:me|us)?\s*(?:at|on)?\s*[:：]?\s*\+?\d[\d\s().-]{5,17}\d"
@@ -120,35 +126,58 @@ _HANDLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "line",
-        re.compile(r"(?:(?<![a-z0-9])line\s*id|加line|加赖)\s*[:：]?\s*@?[a-z0-9._-]{3,20}"),
+        ("line", "加赖"),
+        re.compile(r"(?:(?<![a-z0-9/.=?&#_-])line\s*id|加line|加赖)\s*[:：]?\s*@?[a-z0-9._-]{3,20}"),
     ),
 )
 _PHONE = re.compile(
-    r"(?<![\d+])(?:"
+    r"(?=[\d+(])(?<![\d+])(?:"
     r"\+\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){2,4}"
     r"|(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}"
     r"|(?:\+?1[\s.-]?)?\(\d{3}\)\s?\d{3}[\s.-]\d{4}"
     r"|(?:\+?1[\s.-])?\d{3}[.-]\d{3}[.-]\d{4}"
     r"|0\d{2,3}-\d{7,8}"
+    r"|0\d{9,10}"
+    r"|0\d{3}\s\d{3}\s\d{4}"
     r")(?!\d)"
 )
+_DIGIT = re.compile(r"\d")
+_LINK_CUE = re.compile(r"\.[a-z]|://")
+_BANGS = re.compile(r"!{3,}")
+_UPPER = re.compile(r"[A-Z]")
+_LOWER = re.compile(r"[a-z]")
 _EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
 _MONEY = re.compile(
     r"[$€£¥]\s?\d[\d,]*(?:\.\d+)?(?:\s?[k万])?"
     r"|\d[\d,]*(?:\.\d+)?\s?(?:元|块|万元|万|美元|美金|dollars?|usd|bucks)(?![a-z])"
 )
-# (note, weight, pattern): promo language with numbers in it, which phrases can't list.
-_PROMO_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
+# (note, weight, cue, pattern): promo language with numbers in it, which phrases can't
+# list; the pattern runs only when the cue substring (if any) is present.
+_PROMO_PATTERNS: tuple[tuple[str, float, str | None, re.Pattern[str]], ...] = (
     (
         "earnings claim",
         0.55,
+        None,
         re.compile(
             r"(?:earn|make|making|get|receive)\s+(?:up\s+to\s+|over\s+|an?\s+extra\s+)?"
             r"[$€£]\s?\d[\d,.]*\s?k?\+?\s*(?:a|per|/|each|every)\s*(?:day|week|hour|hr|month)"
-            r"|(?:日赚|日入|日收入|月入|月赚|周赚|日结|时薪|日薪|一天赚|每天赚|轻松赚|躺赚)\s*过?\s*\d+"
+            r"|(?:日赚|日入|一天赚|每天赚|轻松赚|躺赚)\s*过?\s*\d+"
         ),
     ),
-    ("discount", 0.3, re.compile(r"(?<!\d)\d{1,2}\s?%\s?off(?![a-z])|(?<!\d)\d\s?折")),
+    (
+        "sms short code",
+        0.45,
+        "to",
+        re.compile(r"(?<![a-z])(?:txt|text|send|reply)\s+(?:\S+\s+){0,4}?to\s+\d{5}(?!\d)"),
+    ),
+    (
+        "premium rate",
+        0.35,
+        "p",
+        re.compile(r"(?<![\d.])\d+\s?p\s?(?:/|per\s)?\s?(?:msg|min|wk|week|day)(?![a-z])|\d+ppm"),
+    ),
+    ("discount", 0.3, "%", re.compile(r"(?<!\d)\d{1,2}\s?%\s?off(?![a-z])")),
+    ("discount", 0.3, "折", re.compile(r"(?<!\d)\d\s?折")),
 )
 # (phrase, weight); "contact" phrases are contact hints rather than promo language.
 PROMO_PHRASES: tuple[tuple[str, float], ...] = (
@@ -158,24 +187,37 @@ PROMO_PHRASES: tuple[tuple[str, float], ...] = (
     ("100% free", 0.5), ("totally free", 0.3), ("free trial", 0.25), ("free gift", 0.4),
     ("free money", 0.5), ("free entry", 0.4), ("click here", 0.35), ("click the link", 0.35),
     ("click link", 0.35), ("click below", 0.35), ("claim your", 0.45), ("claim now", 0.5),
-    ("you have won", 0.5), ("you've won", 0.5), ("you won", 0.3), ("winner", 0.2),
+    ("you have won", 0.5), ("you've won", 0.5), ("winner", 0.2),
     ("cash prize", 0.45), ("gift card", 0.3), ("exclusive deal", 0.35),
     ("special offer", 0.35), ("best price", 0.3), ("lowest price", 0.35),
     ("promo code", 0.35), ("discount code", 0.35), ("coupon", 0.2), ("earn money", 0.45),
     ("make money", 0.4), ("extra income", 0.45), ("passive income", 0.4),
     ("work from home", 0.35), ("double your", 0.4), ("investment opportunity", 0.4),
     ("guaranteed", 0.2), ("risk free", 0.35), ("risk-free", 0.35), ("no credit check", 0.5),
-    ("check out my", 0.3), ("visit my", 0.25), ("subscribe to my", 0.35), ("urgent", 0.15),
+    ("check out my", 0.3), ("visit my", 0.25), ("subscribe to my", 0.35),
+    ("subscribe to me", 0.4), ("sub to my channel", 0.45), ("sub back", 0.4),
+    ("subscribe back", 0.45), ("please subscribe", 0.35), ("check out my channel", 0.45),
+    ("check out this video", 0.25), ("follow 4 follow", 0.45), ("follow for follow", 0.45),
+    ("like 4 like", 0.45), ("like for like", 0.45), ("f4f", 0.45), ("l4l", 0.45),
+    ("sub4sub", 0.5), ("urgent", 0.15),
     ("airdrop", 0.3), ("giveaway", 0.3), ("casino", 0.3), ("viagra", 0.5),
+    ("you have been selected", 0.45), ("selected to receive", 0.45), ("to claim", 0.35),
+    ("claim code", 0.45), ("t&c", 0.3), ("t&cs", 0.3), ("tncs", 0.3), ("ringtone", 0.3),
+    ("awarded", 0.3), ("prize", 0.25), ("jackpot", 0.3), ("win a", 0.2), ("to win", 0.2),
+    ("bonus", 0.15), ("voucher", 0.25), ("vouchers", 0.25), ("congratulations", 0.15),
     ("reply stop", 0.3), ("txt stop", 0.35), ("to opt out", 0.3), ("unsubscribe", 0.2),
-    ("免费", 0.2), ("免费领取", 0.5), ("免费送", 0.4), ("优惠", 0.2), ("限时优惠", 0.4),
+    ("免费", 0.2), ("免费领取", 0.5), ("免费送", 0.3), ("优惠", 0.2), ("限时优惠", 0.4),
     ("限时", 0.15), ("特价", 0.25), ("低价", 0.2), ("点击链接", 0.45), ("点击领取", 0.5),
     ("点击进入", 0.35), ("戳链接", 0.4), ("详情咨询", 0.35), ("咨询热线", 0.4),
-    ("欢迎咨询", 0.3), ("详询", 0.35), ("日赚", 0.5), ("月入", 0.35), ("兼职", 0.3),
-    ("刷单", 0.5), ("招代理", 0.45), ("返利", 0.4), ("返现", 0.35), ("领红包", 0.4),
-    ("中奖", 0.3), ("抽奖", 0.25), ("福利", 0.2), ("秒杀", 0.3), ("包邮", 0.3),
+    ("欢迎咨询", 0.3), ("详询", 0.35), ("日赚", 0.5), ("月入", 0.2), ("兼职", 0.3),
+    ("刷单", 0.4), ("招代理", 0.45), ("返利", 0.4), ("返现", 0.35), ("领红包", 0.4),
+    ("中奖", 0.3), ("抽奖", 0.25), ("福利", 0.2), ("秒杀", 0.2), ("包邮", 0.3),
     ("抢购", 0.3), ("仅需", 0.25), ("退订", 0.35), ("无抵押", 0.4), ("下载app", 0.3),
     ("扫码", 0.3), ("加群", 0.35), ("进群", 0.35), ("招商加盟", 0.45), ("代开发票", 0.6),
+    ("先到先得", 0.35), ("机会难得", 0.3), ("不容错过", 0.35), ("全场", 0.2), ("折起", 0.3),
+    ("大促", 0.3), ("特惠", 0.3), ("充值送", 0.4), ("优惠活动", 0.35), ("预约电话", 0.3),
+    ("报名热线", 0.35), ("热线", 0.25), ("欢迎惠顾", 0.3), ("欢迎选购", 0.3),
+    ("欢迎光临", 0.2), ("回馈", 0.2), ("信用贷款", 0.3), ("理财产品", 0.2), ("收益率", 0.2),
     ("高仿", 0.4), ("微商", 0.3), ("博彩", 0.45), ("赌场", 0.35), ("开户", 0.25),
 )
 CONTACT_HINTS: tuple[str, ...] = (
@@ -257,17 +299,18 @@ class SpamPatternDetector:
         low = _lower(text)
         found = _Found()
         self._phrases(low, found)
-        if any(c.isdigit() for c in low) or "@" in low or "." in low or ":" in low:
-            self._contacts(low, found)
+        has_digit = _DIGIT.search(low) is not None
+        self._contacts(low, found, has_digit)
         self._links(low, found)
-        self._promo_patterns(low, found)
-        self._shouting(text, found)
+        if has_digit:
+            self._promo_patterns(low, found)
+        self._shouting(text, low, found)
         score = _score(found)
         if score <= 0.0:
             return []
         original = norm.original
         evidence = []
-        for start, end, note in sorted(found.evidence)[:MAX_EVIDENCE]:
+        for start, end, note in _outermost(found.evidence)[:MAX_EVIDENCE]:
             s, e = norm.to_original(start, end)
             evidence.append(Evidence(original[s:e], s, e, note))
         if found.caps:
@@ -289,8 +332,10 @@ class SpamPatternDetector:
                 found.promo[phrase] = weight
                 found.evidence.append((start, end, f"promo: {phrase}"))
 
-    def _contacts(self, low: str, found: _Found) -> None:
-        for kind, pattern in _HANDLES:
+    def _contacts(self, low: str, found: _Found, has_digit: bool) -> None:
+        for kind, cues, pattern in _HANDLES:
+            if not any(cue in low for cue in cues):
+                continue
             for m in pattern.finditer(low):
                 if kind == "wechat" and not _plausible_wechat(m):
                     continue
@@ -301,14 +346,14 @@ class SpamPatternDetector:
                 if not found.overlaps(m.start(), m.end()):
                     found.email = True
                     found.add(m.start(), m.end(), "e-mail address")
-        for m in _PHONE.finditer(low):
+        for m in _PHONE.finditer(low) if has_digit else ():
             digits = sum(c.isdigit() for c in m.group())
             if digits >= 8 and not found.overlaps(m.start(), m.end()):
                 found.phone = True
                 found.add(m.start(), m.end(), "phone number")
 
     def _links(self, low: str, found: _Found) -> None:
-        if "." in low:
+        if _LINK_CUE.search(low):
             for m in _URL.finditer(low):
                 start, end = m.start(), m.end()
                 while end > start and low[end - 1] in ".,;:!?)]}'\"":
@@ -332,40 +377,50 @@ class SpamPatternDetector:
                     found.add(m.start(), m.end(), "disguised link")
 
     def _promo_patterns(self, low: str, found: _Found) -> None:
-        if not any(c.isdigit() for c in low):
-            return
-        for note, weight, pattern in _PROMO_PATTERNS:
+        for note, weight, cue, pattern in _PROMO_PATTERNS:
+            if cue is not None and cue not in low:
+                continue
             for m in pattern.finditer(low):
                 if note not in found.promo:
                     found.promo[note] = weight
                 found.evidence.append((m.start(), m.end(), note))
-        if found.promo:
+        if _noisy_or(found.promo.values()) >= BAIT_FROM:
             for m in _MONEY.finditer(low):
                 found.money = True
                 found.evidence.append((m.start(), m.end(), "money amount"))
 
     @staticmethod
-    def _shouting(text: str, found: _Found) -> None:
-        if "!!!" in text:
+    def _shouting(text: str, low: str, found: _Found) -> None:
+        bangs = _BANGS.search(text)
+        if bangs:
             found.bangs = True
-            i = text.index("!!!")
-            j = i
-            while j < len(text) and text[j] == "!":
-                j += 1
-            found.evidence.append((i, j, "exclamation marks"))
-        upper = sum(1 for c in text if c.isupper())
-        if upper >= 12:
-            letters = sum(1 for c in text if c.isalpha() and not c.isupper() and c.islower())
-            if upper >= 0.7 * (upper + letters):
+            found.evidence.append((bangs.start(), bangs.end(), "exclamation marks"))
+        if text != low:
+            upper = len(_UPPER.findall(text))
+            if upper >= 12 and upper >= 0.7 * (upper + len(_LOWER.findall(text))):
                 found.caps = True
 
     def examples(self) -> list[Example]:
         return EXAMPLES
 
 
+def _outermost(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Spans by start, without those inside an earlier, longer one."""
+    kept = []
+    reach = -1
+    for span in sorted(spans, key=lambda s: (s[0], -s[1], s[2])):
+        if span[1] <= reach:
+            continue
+        kept.append(span)
+        reach = span[1]
+    return kept
+
+
 def _plausible_wechat(m: re.Match[str]) -> bool:
     """An id after "wechat" counts when introduced ("加", ":", "号") or when it has digits,
     so "I use wechat everyday" is no handle."""
+    if m.group("plus"):
+        return True
     sep = m.group("sep") or ""
     return bool(m.group("pre")) or any(c in sep for c in ":：号id") or any(
         c.isdigit() for c in m.group("id")
@@ -410,7 +465,7 @@ def _score(found: _Found) -> float:
     return min(_noisy_or(weights), SCORE_CAP)
 
 
-def _noisy_or(weights: Sequence[float] | Any) -> float:
+def _noisy_or(weights: Iterable[float]) -> float:
     miss = 1.0
     for w in weights:
         miss *= 1.0 - w

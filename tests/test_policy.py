@@ -159,11 +159,6 @@ def test_default_version_ignores_its_comments(policy: Policy) -> None:
     assert parse_policy(stripped).version == policy.version
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (minor): the version hashes the raw YAML, not the validated data, so "
-    "'at: 3' and 'at: 3.0' (equal PolicyData) get different versions",
-)
 def test_version_ignores_int_versus_float_spelling() -> None:
     a = parse_policy(SMALL)
     b = parse_policy(SMALL.replace("at: 3, days: 10", "at: 3.0, days: 10.0"))
@@ -299,11 +294,6 @@ def test_unknown_action_in_thresholds() -> None:
     assert "'label', 'restrict' or 'remove'" in p.why
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parse_policy keeps pydantic's '[key]' loc marker, so the dotted key of an "
-    "unknown threshold action reads 'categories.spam.thresholds.ban.[key]'",
-)
 def test_unknown_action_key_is_a_clean_dotted_key() -> None:
     p = only_problem(cat("    severity: 2\n    thresholds: {ban: 0.9}\n"))
     assert p.key == "categories.spam.thresholds.ban"

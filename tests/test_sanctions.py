@@ -129,7 +129,7 @@ def test_plan_climbs_the_default_ladder(policy: Policy) -> None:
     """Strikes a minute apart, weights chosen to cross each rung with a margin."""
     strikes: list[Strike] = []
     sanctions: list[Sanction] = []
-    seen = []
+    seen: list[tuple[str, int] | None] = []
     for i, weight in enumerate([0.5, 0.7, 1.5, 1.5, 2.0]):
         at = BASE + timedelta(minutes=i)
         strikes.append(strike(at, weight))

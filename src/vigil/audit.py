@@ -15,10 +15,13 @@ from typing import Any
 
 from vigil.detectors import Detector, Prepared, Signal
 from vigil.items import Item, Sanction, Strike
-from vigil.policy import ACTION_RANK, Policy, Verdict, evaluate
+from vigil.policy import Policy, Verdict, evaluate
 from vigil.sanctions import plan_sanction
 
 AUTOMATED_ACTOR = "vigil"
+#: How far an item has gone, for deciding whether an edit escalates: sending an item to
+#: review is more than allowing it and less than labelling it.
+EDIT_RANK = {"allow": 0, "review": 1, "label": 2, "restrict": 3, "remove": 4}
 MAX_EVIDENCE = 10
 
 
@@ -181,7 +184,7 @@ def _decide(r: AuditResult, policy: Policy, ctx: AuditContext, strike_on: set[st
     action = verdict.action if verdict.action != "allow" else "review"
     key = (item.platform, item.id)
     previous = ctx.previous.get(key)
-    if previous is not None and ACTION_RANK.get(previous, 0) >= ACTION_RANK.get(action, 0):
+    if previous is not None and EDIT_RANK.get(previous, 0) >= EDIT_RANK[action]:
         return  # an edit that changes nothing the platform must do
     decision_id = _id(item.platform, item.id, item.content_hash, policy.version, "item")
     r.decision = Decision(

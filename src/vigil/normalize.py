@@ -83,10 +83,7 @@ def normalize(text: str, *, lang: str | None = None, aggressive: bool = True) ->
         t = _fold_homoglyphs(t, lang, tables)
         if not aggressive:
             return Normalized(text, t, tuple(st), tuple(en))
-        if t.isascii():
-            t = t.lower()
-        else:
-            t, st, en = _map_chars(t, st, en, tables.match)
+        t, st, en = _fold_case(t, st, en, tables)
     t, st, en = _squeeze_spaces(t, st, en)
     t, st, en = _join_han(t, st, en)
     t, st, en = _join_spelled(t, st, en)
@@ -241,7 +238,7 @@ class _Tables:
     fold: _CharMap
     match: _CharMap
     homoglyphs: dict[int, str]
-    homoglyph_any: re.Pattern[str]
+    homoglyph_keys: frozenset[str]
     homoglyph_token: re.Pattern[str]
     homoglyph_only: re.Pattern[str]
 
@@ -274,7 +271,7 @@ def _tables() -> _Tables:
         fold=_CharMap(fold_one),
         match=_CharMap(_match_one),
         homoglyphs={ord(c): t for c, t in other.items()},
-        homoglyph_any=re.compile(f"[{keys}]"),
+        homoglyph_keys=frozenset(other),
         # A word-ish token holding at least one look-alike; lazy then possessive so that
         # long tokens cost linear time.
         homoglyph_token=re.compile(rf"(?<![\w{keys}])[\w{keys}]*?[{keys}][\w{keys}]*+"),
@@ -334,7 +331,7 @@ _ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 def _fold_homoglyphs(text: str, lang: str | None, tables: _Tables) -> str:
     """Step 4 (one character to one, so offsets do not move)."""
-    if text.isascii() or not tables.homoglyph_any.search(text):
+    if text.isascii() or tables.homoglyph_keys.isdisjoint(text):
         return text
     primary = re.split(r"[-_]", lang, maxsplit=1)[0].lower() if lang else ""
     whole_words = bool(primary) and primary not in _LOOKALIKE_SCRIPT_LANGS
@@ -351,6 +348,9 @@ def _fold_homoglyphs(text: str, lang: str | None, tables: _Tables) -> str:
 
 # --- match view ------------------------------------------------------------------------
 
+_LATIN_MARKED = re.compile(
+    r"[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
 _MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _ONLY_MARKS = re.compile(rf"{_MARKS.pattern}+\Z")
 _STROKED = {"ø": "o", "đ": "d", "ł": "l", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i", "ƶ": "z"}
@@ -372,12 +372,27 @@ def _match_one(c: str) -> str:
     return "".join(out)
 
 
+def _fold_case(
+    text: str, st: list[int], en: list[int], tables: _Tables
+) -> tuple[str, list[int], list[int]]:
+    """Step 5."""
+    if text.isascii():
+        return text.lower(), st, en
+    folded = text.casefold()
+    # casefold never shortens a character, so an unchanged length means one to one
+    if len(folded) == len(text) and not _LATIN_MARKED.search(text):
+        return folded, st, en
+    return _map_chars(text, st, en, tables.match)
+
+
 _ODD_SPACE = re.compile(r"^\s+|\s*[^\S ]\s*|\s{2,}|\s+$")
 
 
 def _squeeze_spaces(text: str, st: list[int], en: list[int]) -> tuple[str, list[int], list[int]]:
     """Step 6."""
     n = len(text)
+    if "  " not in text and text.isprintable() and text[:1] != " " and text[-1:] != " ":
+        return text, st, en  # isprintable() is False for every whitespace but " "
     edits = [
         (a, b, "" if a == 0 or b == n else " ")
         for m in _ODD_SPACE.finditer(text)
@@ -414,7 +429,8 @@ def _join_spelled(text: str, st: list[int], en: list[int]) -> tuple[str, list[in
     return _splice(text, st, en, edits) if edits else (text, st, en)
 
 
-_LEET_HINT = re.compile(r"[a-z][0-9@$!|]|[0-9$][a-z]")
+# A leet character next to a letter; starts with a character set, which re scans fast.
+_LEET_HINT = re.compile(r"[0-9@$!|](?:(?<=[a-z].)|(?=[a-z]))")
 _LEET_TOKEN = re.compile(r"[a-z0-9@$!|]+")
 _LEET_DIGITS = re.compile(r"(?<![0-9])[0-9]{1,3}(?![0-9])")
 _DIGIT_TABLE = str.maketrans("01345789", "oieastbg")

@@ -183,14 +183,15 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = [p for p in err["loc"] if isinstance(p, (str, int))]
+            loc = [p for p in err["loc"] if isinstance(p, (str, int)) and p != "[key]"]
             key = ".".join(str(p) for p in loc) or "(document)"
             line = _line_of(node, loc)
             where = f"{source}:{line}" if line else source
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(PolicyProblem(where, key, msg))
         raise PolicyError(problems) from None
-    return Policy(data=data, version=_version(raw), source=source, text=text)
+    return Policy(data=data, version=_version(data.model_dump(mode="json")), source=source,
+                  text=text)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

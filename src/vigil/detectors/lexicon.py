@@ -14,6 +14,10 @@ Chinese variants. Matching then runs on ``Prepared.match.text``:
   spaces (Latin, Cyrillic...) needs a non-letter/digit or the text edge before (after)
   it, so "ass" does not fire in "class" nor "hell" in "hello"; CJK characters need no
   boundary and also count as one for an adjacent Latin term ("你个sb");
+- a one-word term that loses letters when repeats collapse ("ass" -> "as",
+  "nigger" -> "niger") must cover at least as many characters of the original text as
+  it has, so the words "as" and "Niger" stay quiet while "a$$", "asss" and "niiiger"
+  still match; list the shorter spelling as a term of its own to catch it too;
 - a match inside a longer match of the same category counts only once, as the longer
   one ("fuck you" rather than "fuck you" + "fuck").
 
@@ -66,7 +70,7 @@ class _Entry:
     length: int
     left: bool  # needs a word boundary before
     right: bool  # needs a word boundary after
-    hits: tuple[tuple[str, float, str], ...]  # (category, score, term as written)
+    hits: tuple[tuple[str, float, str, int], ...]  # category, score, term, min. span
 
 
 def bundled_lexicons() -> list[Traversable]:
@@ -189,8 +193,8 @@ class LexiconDetector:
 
     @staticmethod
     def _build(terms: Sequence[Term]) -> Any:
-        # key -> {category: (score, term as written)}, keeping the highest score
-        table: dict[str, dict[str, tuple[float, str]]] = {}
+        # key -> {category: (score, term as written, shortest original span)}
+        table: dict[str, dict[str, tuple[float, str, int]]] = {}
         for t in terms:
             key = normalize(t.text, lang=None if t.lang == "any" else t.lang).text.strip()
             if len(key) < 2:
@@ -198,14 +202,21 @@ class LexiconDetector:
                     f"term {t.text!r} normalises to {key!r}: too short to match safely",
                     where=f"{t.category}.{t.lang}",
                 )
+            written = t.text.strip()
+            shrunk = " " not in key and len(key) < len(written) and is_word_char(key[0])
+            min_span = len(written) if shrunk else 0
             per_cat = table.setdefault(key, {})
-            if t.category not in per_cat or per_cat[t.category][0] < t.score:
-                per_cat[t.category] = (t.score, t.text)
+            old = per_cat.get(t.category)
+            if old is None:
+                per_cat[t.category] = (t.score, t.text, min_span)
+            else:  # same key twice: the higher score, the looser span
+                best = (t.score, t.text) if t.score > old[0] else old[:2]
+                per_cat[t.category] = (*best, min(old[2], min_span))
         if not table:
             return None
         automaton = ahocorasick.Automaton()
         for key, per_cat in table.items():
-            hits = tuple((c, s, text) for c, (s, text) in sorted(per_cat.items()))
+            hits = tuple((c, s, text, span) for c, (s, text, span) in sorted(per_cat.items()))
             entry = _Entry(len(key), is_word_char(key[0]), is_word_char(key[-1]), hits)
             automaton.add_word(key, entry)
         automaton.make_automaton()
@@ -229,7 +240,11 @@ class LexiconDetector:
                 continue
             if entry.right and end < n and is_word_char(text[end]):
                 continue
-            for category, score, term in entry.hits:
+            for category, score, term, min_span in entry.hits:
+                if min_span:
+                    s, e = norm.to_original(start, end)
+                    if e - s < min_span:
+                        continue
                 found.setdefault(category, []).append((start, end, score, term))
         if not found:
             return []

@@ -148,6 +148,8 @@ class Store:
                 # an edit never undoes an action already taken; a reversal is a decision
                 if ACTION_RANK.get(before.action, 0) > ACTION_RANK[row["action"]]:
                     row["action"] = before.action
+                if before.action == "review":
+                    row["review"] = True
                 changed_items.append(row)
             log.append(("item", row))
             for d in r.decisions:
@@ -192,11 +194,13 @@ class Store:
         with self.read() as conn:
             for platform, ids in by_platform.items():
                 for chunk in _chunks(ids, 900):
-                    q = select(items.c.external_id, items.c.content_hash, items.c.action).where(
+                    q = select(items.c.external_id, items.c.content_hash, items.c.action,
+                               items.c.review).where(
                         items.c.platform == platform, items.c.external_id.in_(chunk)
                     )
-                    for eid, h, action in conn.execute(q):
-                        found[(platform, eid)] = Existing(h, action)
+                    for eid, h, action, review in conn.execute(q):
+                        shown = "review" if action == "allow" and review else action
+                        found[(platform, eid)] = Existing(h, shown)
         return found
 
     def account_states(

@@ -46,8 +46,8 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(log_app, name="log")
 app.add_typer(accounts_app, name="accounts")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOpt = Annotated[
     str | None,

@@ -9,14 +9,14 @@ The *folded* view (``aggressive=False``, for URL, phone and handle patterns; cas
 1. invisibles removed: format characters (category Cf: zero-width space and joiners, BOM,
    soft hyphen, bidi controls, tag characters), variation selectors, the combining
    grapheme joiner; blank fillers (braille blank, Hangul fillers) become a space;
-2. Unicode NFKC, per base character and its combining marks: full-width forms, ligatures,
-   super- and subscripts, circled and mathematical letters, compatibility ideographs;
-   negative squared/circled letters (🅵) become ASCII capitals too;
+2. Unicode NFKC, per base character and the combining marks after it: full-width forms,
+   ligatures, super- and subscripts, circled and mathematical letters, compatibility
+   ideographs; negative squared/circled letters (🅵) become ASCII capitals too;
 3. Chinese traditional -> simplified, character by character (OpenCC ``TSCharacters``,
    first candidate, one-to-one mappings only);
 4. homoglyphs -> ASCII (``data/confusables.tsv``): Latin look-alikes (small capitals,
    ɑ, ı) everywhere; Cyrillic, Greek, Armenian, Cherokee... look-alikes only inside tokens
-   that also hold an ASCII letter (``frее`` with a Cyrillic е), or, when ``lang`` names a
+   that also hold an ASCII letter ("frее" with a Cyrillic е), or, when ``lang`` names a
    language not written in those scripts, inside tokens made only of look-alikes. Genuine
    Russian or Greek words stay as written.
 
@@ -27,11 +27,11 @@ then:
    marks (Zalgo text) removed;
 6. whitespace runs -> one space, leading and trailing whitespace dropped;
 7. whatever separates two Han characters is removed ("加 微 信", "微*信", "色-情");
-8. runs of three or more single-character tokens with the same separator between them
-   are joined ("f r e e", "f.r.e.e", "f * r * e * e" -> "free"; "I am a man" is left);
-9. leetspeak folded inside tokens that hold a letter ("h4te", "fr33", "$ex", "b!tch",
-   "ki11" -> "kill"); digit runs of four or more (years, phone numbers) and tokens
-   without a letter stay digits; ``@ ! |`` fold only inside a token, ``$`` anywhere in it;
+8. runs of three or more single letters/digits with the same separator between them are
+   joined ("f r e e", "f.r.e.e", "f * r * e * e" -> "free"; "I am a man" is left alone);
+9. leetspeak folded inside tokens that hold an ASCII letter ("h4te", "fr33", "$ex",
+   "b!tch", "ki11" -> "kill"); digit runs of four or more (years, phone numbers) and
+   tokens without a letter stay digits; ``@ ! |`` fold only inside a token, ``$`` anywhere;
 10. every run of one repeated letter (except Han) collapsed to one ("freeee" -> "fre",
     "hello" -> "helo", "fuuuck" -> "fuck").
 
@@ -43,7 +43,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -72,35 +72,54 @@ class Normalized:
 
 def normalize(text: str, *, lang: str | None = None, aggressive: bool = True) -> Normalized:
     """Normalise ``text`` into the match view (``aggressive``) or the folded view."""
+    folded = _folded(text, lang)
+    if not aggressive:
+        return Normalized(text, folded[0], tuple(folded[1]), tuple(folded[2]))
+    t, st, en = _match(*folded)
+    return Normalized(text, t, tuple(st), tuple(en))
+
+
+def normalize_both(text: str, *, lang: str | None = None) -> tuple[Normalized, Normalized]:
+    """``(normalize(text, aggressive=False), normalize(text))``, sharing the common work."""
+    t, st, en = _folded(text, lang)
+    folded = Normalized(text, t, tuple(st), tuple(en))
+    t, st, en = _match(t, st, en)
+    return folded, Normalized(text, t, tuple(st), tuple(en))
+
+
+# A view while it is being built: text, starts, ends (``range`` while still the identity).
+_View = tuple[str, Sequence[int], Sequence[int]]
+
+
+def _folded(text: str, lang: str | None) -> _View:
+    """Steps 1-4."""
     n = len(text)
     if text.isascii():
-        if not aggressive:
-            return Normalized(text, text, tuple(range(n)), tuple(range(1, n + 1)))
-        t, st, en = text.lower(), list(range(n)), list(range(1, n + 1))
+        return text, range(n), range(1, n + 1)
+    tables = _tables()
+    t, st, en = _fold_chars(text, tables)
+    return _fold_homoglyphs(t, lang, tables), st, en
+
+
+def _match(t: str, st: Sequence[int], en: Sequence[int]) -> _View:
+    """Steps 5-10, on the folded view."""
+    if t.isascii():
+        t = t.lower()
     else:
-        tables = _tables()
-        t, st, en = _fold_chars(text, tables)
-        t = _fold_homoglyphs(t, lang, tables)
-        if not aggressive:
-            return Normalized(text, t, tuple(st), tuple(en))
-        t, st, en = _fold_case(t, st, en, tables)
+        t, st, en = _fold_case(t, st, en, _tables())
     t, st, en = _squeeze_spaces(t, st, en)
     t, st, en = _join_han(t, st, en)
     t, st, en = _join_spelled(t, st, en)
-    t = _unleet(t)
-    t, st, en = _collapse_runs(t, st, en)
-    return Normalized(text, t, tuple(st), tuple(en))
+    return _collapse_runs(_unleet(t), st, en)
 
 
 # --- offset bookkeeping ----------------------------------------------------------------
 
-Edit = tuple[int, int, str]
+_Edit = tuple[int, int, str]
 
 
-def _splice(
-    text: str, st: list[int], en: list[int], edits: Iterable[Edit]
-) -> tuple[str, list[int], list[int]]:
-    """Replace ``text[a:b]`` by ``rep`` for each (sorted, disjoint) edit.
+def _splice(text: str, st: Sequence[int], en: Sequence[int], edits: Iterable[_Edit]) -> _View:
+    """Replace ``text[a:b]`` by ``rep`` for each (sorted, disjoint) edit ``(a, b, rep)``.
 
     Every character of ``rep`` maps to the whole original span of ``text[a:b]``.
     """
@@ -109,76 +128,112 @@ def _splice(
     nen: list[int] = []
     prev = 0
     for a, b, rep in edits:
-        if a > prev:
-            parts.append(text[prev:a])
-            nst += st[prev:a]
-            nen += en[prev:a]
-        if rep:
-            parts.append(rep)
+        parts += (text[prev:a], rep)
+        nst += st[prev:a]
+        nen += en[prev:a]
+        if len(rep) == 1:
+            nst.append(st[a])
+            nen.append(en[b - 1])
+        elif rep:
             nst += [st[a]] * len(rep)
             nen += [en[b - 1]] * len(rep)
         prev = b
-    if not parts and prev == 0:
-        return text, st, en
     parts.append(text[prev:])
     nst += st[prev:]
     nen += en[prev:]
     return "".join(parts), nst, nen
 
 
+_CACHE_LIMIT = 1 << 16
+
+
+class _CharClass:
+    """A growing set of characters with a compiled ``[...]`` class for fast searching."""
+
+    __slots__ = ("_rx", "_size", "chars")
+
+    def __init__(self) -> None:
+        self.chars: set[str] = set()
+        self._rx: re.Pattern[str] | None = None
+        self._size = 0
+
+    def search(self, text: str) -> re.Match[str] | None | bool:
+        """The first member in ``text``; ``True`` when the class has grown too big to
+        compile (the caller then takes the slow path)."""
+        if not self.chars:
+            return None
+        if len(self.chars) != self._size:
+            if len(self.chars) > _CACHE_LIMIT // 16:
+                return True
+            self._rx, self._size = re.compile(_char_class(self.chars)), len(self.chars)
+        assert self._rx is not None
+        return self._rx.search(text)
+
+    def finditer(self, text: str) -> Iterable[re.Match[str]]:
+        assert self._rx is not None
+        return self._rx.finditer(text)
+
+
+def _char_class(chars: Iterable[str]) -> str:
+    """``[...]`` matching ``chars``, consecutive code points merged into ranges (``re``
+    checks astral members one by one, so fewer members keep it fast)."""
+    cps = sorted(map(ord, chars))
+    parts = []
+    i = 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        parts.append(re.escape(chr(cps[i])))
+        if j > i:
+            parts.append("-" + re.escape(chr(cps[j])))
+        i = j + 1
+    return "[" + "".join(parts) + "]"
+
+
 class _CharMap(dict[int, str]):
     """A ``str.translate`` table filled on first sight of each character.
 
     ``irregular`` holds the characters whose image is not exactly one character, and
-    ``joiners`` the combining characters that NFKC may merge with the character before
-    them; only around those must offsets be rebuilt.
+    ``joiners`` the combining characters that NFKC may merge with the one before them;
+    only around those must offsets be rebuilt.
     """
 
-    __slots__ = ("_fold", "_rx", "_rx_size", "irregular", "joiners")
+    __slots__ = ("_fold", "irregular", "joiners")
 
     def __init__(self, fold: Callable[[str], str]) -> None:
         super().__init__()
         self._fold = fold
-        self.irregular: set[str] = set()
-        self.joiners: set[str] = set()
-        self._rx: re.Pattern[str] | None = None
-        self._rx_size = -1
+        self.irregular = _CharClass()
+        self.joiners = _CharClass()
 
     def __missing__(self, cp: int) -> str:
         c = chr(cp)
         out = self._fold(c)
-        if unicodedata.combining(c) or 0x1161 <= cp <= 0x11C2:
-            self.joiners.add(c)
-            self.irregular.add(c)
+        # classify before caching, so whoever sees the entry also sees the class
+        if unicodedata.combining(c) or 0x1161 <= cp <= 0x11C2:  # marks, Hangul V/T jamo
+            self.joiners.chars.add(c)
+            self.irregular.chars.add(c)
         elif len(out) != 1:
-            self.irregular.add(c)
+            self.irregular.chars.add(c)
         if len(self) < _CACHE_LIMIT:  # bounded: hostile input cannot grow it without end
             self[cp] = out
         return out
 
-    def irregular_rx(self) -> re.Pattern[str] | None:
-        """A character class of ``irregular``, rebuilt when it has grown (rarely, once warm)."""
-        size = len(self.irregular)
-        if size > _CACHE_LIMIT // 16:
-            return None
-        if size != self._rx_size:
-            chars = "".join(map(re.escape, sorted(self.irregular)))
-            self._rx, self._rx_size = re.compile(f"[{chars}]"), size
-        return self._rx
-
-
-_CACHE_LIMIT = 1 << 16
-
 
 def _map_chars(
-    text: str, st: list[int], en: list[int], cmap: _CharMap
-) -> tuple[str, list[int], list[int]]:
-    """Apply ``cmap`` to every character, keeping offsets (fast when it is one-to-one)."""
-    out = text.translate(cmap)
-    if cmap.irregular.isdisjoint(text):
+    text: str, st: Sequence[int], en: Sequence[int], cmap: _CharMap, out: str | None = None
+) -> _View:
+    """Apply ``cmap`` to every character, keeping offsets (fast when it is one-to-one).
+
+    ``out`` is ``text.translate(cmap)`` when the caller has it already.
+    """
+    if out is None:
+        out = text.translate(cmap)
+    found = cmap.irregular.search(text)
+    if found is None:
         return out, st, en
-    rx = cmap.irregular_rx()
-    if rx is None:  # more irregular characters than a character class should hold
+    if found is True:  # more irregular characters than a character class should hold
         outs = list(map(cmap.__getitem__, map(ord, text)))
         lens = list(map(len, outs))
         return (
@@ -187,17 +242,16 @@ def _map_chars(
             list(chain.from_iterable(map(repeat, en, lens))),
         )
     # Regular characters map one to one, so ``out`` lines up with ``text`` up to the
-    # growing ``shift`` that the irregular ones before them introduced.
+    # ``shift`` that the irregular ones before them introduced.
     parts: list[str] = []
     nst: list[int] = []
     nen: list[int] = []
     prev = shift = 0
-    for m in rx.finditer(text):
+    for m in cmap.irregular.finditer(text):
         a = m.start()
-        if a > prev:
-            parts.append(out[prev + shift : a + shift])
-            nst += st[prev:a]
-            nen += en[prev:a]
+        parts.append(out[prev + shift : a + shift])
+        nst += st[prev:a]
+        nen += en[prev:a]
         rep = cmap[ord(text[a])]
         if rep:
             parts.append(rep)
@@ -222,12 +276,10 @@ _INVISIBLE = frozenset(
 # Render as an empty cell: a space, so "f⠀r⠀e⠀e" reads like "f r e e".
 _BLANKS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
 # Negative circled and negative squared Latin capitals have no NFKC decomposition.
-_ENCLOSED = {
-    chr(base + i): chr(0x41 + i) for base in (0x1F150, 0x1F170) for i in range(26)
-}
+_ENCLOSED = {chr(base + i): chr(0x41 + i) for base in (0x1F150, 0x1F170) for i in range(26)}
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-# Languages written in the scripts that look like Latin; their words are never folded
-# unless they are mixed with ASCII letters.
+# Languages written in the scripts that look like Latin: with one of these as ``lang``,
+# a word made only of look-alikes is taken as genuine and left alone.
 _LOOKALIKE_SCRIPT_LANGS = frozenset(
     "ab ba be bg ce chr cu cv el hy ka kk ky mk mn os ru sr tg tt uk".split()
 )
@@ -238,8 +290,7 @@ class _Tables:
     fold: _CharMap
     match: _CharMap
     homoglyphs: dict[int, str]
-    homoglyph_keys: frozenset[str]
-    homoglyph_token: re.Pattern[str]
+    homoglyph_any: re.Pattern[str]
     homoglyph_only: re.Pattern[str]
 
 
@@ -251,11 +302,9 @@ def _tables() -> _Tables:
     other: dict[str, str] = {}
     data = resources.files("vigil") / "data" / "confusables.tsv"
     for line in data.read_text(encoding="utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        cp, target, name = line.split("\t")[:3]
-        c = chr(int(cp, 16))
-        (latin if name.startswith("LATIN ") else other)[c] = target
+        if line and not line.startswith("#"):
+            cp, target, name = line.split("\t")[:3]
+            (latin if name.startswith("LATIN ") else other)[chr(int(cp, 16))] = target
 
     def fold_one(c: str) -> str:
         out = []
@@ -266,16 +315,13 @@ def _tables() -> _Tables:
                 out.append(t2s.get(ch) or latin.get(ch) or ch)
         return "".join(out)
 
-    keys = "".join(sorted(other))
+    keys = _char_class(other)[1:-1]
     return _Tables(
         fold=_CharMap(fold_one),
         match=_CharMap(_match_one),
         homoglyphs={ord(c): t for c, t in other.items()},
-        homoglyph_keys=frozenset(other),
-        # A word-ish token holding at least one look-alike; lazy then possessive so that
-        # long tokens cost linear time.
-        homoglyph_token=re.compile(rf"(?<![\w{keys}])[\w{keys}]*?[{keys}][\w{keys}]*+"),
-        homoglyph_only=re.compile(rf"[{keys}0-9_]+"),
+        homoglyph_any=re.compile(f"[{keys}]"),
+        homoglyph_only=re.compile(f"[{keys}0-9_]+"),
     )
 
 
@@ -291,27 +337,27 @@ def _load_t2s() -> dict[str, str]:
         first = simp.split(" ", 1)[0]
         if len(trad) == 1 and len(first) == 1 and first != trad:
             table[trad] = first
+    for trad, simp in table.items():  # follow chains (薴 -> 苧 -> 苎) so folding is idempotent
+        while simp in table and table[simp] != simp:
+            simp = table[simp]
+        table[trad] = simp
     return table
 
 
-def _fold_chars(text: str, tables: _Tables) -> tuple[str, list[int], list[int]]:
+def _fold_chars(text: str, tables: _Tables) -> _View:
     """Steps 1-3: invisibles, NFKC, traditional -> simplified."""
     n = len(text)
-    st, en = list(range(n)), list(range(1, n + 1))
     fmap = tables.fold
     out = text.translate(fmap)
-    if fmap.irregular.isdisjoint(text):
-        return out, st, en
-    if not fmap.joiners.isdisjoint(text):
-        text, st, en = _compose(text, st, en, fmap.joiners)
+    if fmap.joiners.search(text) is None:
+        return _map_chars(text, range(n), range(1, n + 1), fmap, out)
+    text, st, en = _compose(text, fmap.joiners.chars)
     return _map_chars(text, st, en, fmap)
 
 
-def _compose(
-    text: str, st: list[int], en: list[int], joiners: set[str]
-) -> tuple[str, list[int], list[int]]:
+def _compose(text: str, joiners: set[str]) -> _View:
     """NFKC each base character together with the combining marks that follow it."""
-    edits: list[Edit] = []
+    edits: list[_Edit] = []
     i, n = 0, len(text)
     while i < n:
         j = i + 1
@@ -323,36 +369,48 @@ def _compose(
             if composed != cluster:
                 edits.append((i, j, composed))
         i = j
-    return _splice(text, st, en, edits)
+    return _splice(text, range(n), range(1, n + 1), edits)
 
 
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+_WORD = re.compile(r"\w*")
 
 
 def _fold_homoglyphs(text: str, lang: str | None, tables: _Tables) -> str:
     """Step 4 (one character to one, so offsets do not move)."""
-    if text.isascii() or tables.homoglyph_keys.isdisjoint(text):
+    if text.isascii():
+        return text
+    m = tables.homoglyph_any.search(text)
+    if m is None:
         return text
     primary = re.split(r"[-_]", lang, maxsplit=1)[0].lower() if lang else ""
     whole_words = bool(primary) and primary not in _LOOKALIKE_SCRIPT_LANGS
-    table, only = tables.homoglyphs, tables.homoglyph_only
-
-    def fold(m: re.Match[str]) -> str:
-        token = m.group()
-        if _ASCII_LETTER.search(token) or (whole_words and only.fullmatch(token)):
-            return token.translate(table)
-        return token
-
-    return tables.homoglyph_token.sub(fold, text)
+    parts: list[str] = []
+    copied = 0
+    while m:
+        # the token around the hit: a run of \w, which every look-alike belongs to
+        start = m.start()
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        end = _WORD.match(text, start).end()  # type: ignore[union-attr]  # \w* always matches
+        token = text[start:end]
+        if _ASCII_LETTER.search(token) or (whole_words and tables.homoglyph_only.fullmatch(token)):
+            parts += (text[copied:start], token.translate(tables.homoglyphs))
+            copied = end
+        m = tables.homoglyph_any.search(text, end)
+    if not parts:
+        return text
+    parts.append(text[copied:])
+    return "".join(parts)
 
 
 # --- match view ------------------------------------------------------------------------
 
-_LATIN_MARKED = re.compile(
-    r"[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
-)
-_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_ONLY_MARKS = re.compile(rf"{_MARKS.pattern}+\Z")
+_MARK_RANGES = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_MARK = re.compile(f"[{_MARK_RANGES}]")
+_ONLY_MARKS = re.compile(f"[{_MARK_RANGES}]+")
+# Latin letters that may carry a diacritic, and the generic combining marks.
+_LATIN_MARKED = re.compile(f"[\u00c0-\u024f\u1e00-\u1eff{_MARK_RANGES}]")
 _STROKED = {"ø": "o", "đ": "d", "ł": "l", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i", "ƶ": "z"}
 
 
@@ -360,24 +418,21 @@ def _match_one(c: str) -> str:
     """Step 5 for one character: casefold, Latin diacritics, generic combining marks."""
     out = []
     for ch in c.casefold():
-        if _MARKS.match(ch):
+        if _MARK.match(ch):
             continue
         if not ch.isascii():
             nfd = unicodedata.normalize("NFD", ch)
-            if len(nfd) > 1 and nfd[0].isascii() and nfd[0].isalpha() and _ONLY_MARKS.match(nfd, 1):
-                ch = nfd[0]
+            base = nfd[0]
+            if len(nfd) > 1 and base.isascii() and base.isalpha() and _ONLY_MARKS.fullmatch(nfd, 1):
+                ch = base
             else:
                 ch = _STROKED.get(ch, ch)
         out.append(ch)
     return "".join(out)
 
 
-def _fold_case(
-    text: str, st: list[int], en: list[int], tables: _Tables
-) -> tuple[str, list[int], list[int]]:
+def _fold_case(text: str, st: Sequence[int], en: Sequence[int], tables: _Tables) -> _View:
     """Step 5."""
-    if text.isascii():
-        return text.lower(), st, en
     folded = text.casefold()
     # casefold never shortens a character, so an unchanged length means one to one
     if len(folded) == len(text) and not _LATIN_MARKED.search(text):
@@ -388,11 +443,11 @@ def _fold_case(
 _ODD_SPACE = re.compile(r"^\s+|\s*[^\S ]\s*|\s{2,}|\s+$")
 
 
-def _squeeze_spaces(text: str, st: list[int], en: list[int]) -> tuple[str, list[int], list[int]]:
+def _squeeze_spaces(text: str, st: Sequence[int], en: Sequence[int]) -> _View:
     """Step 6."""
-    n = len(text)
     if "  " not in text and text.isprintable() and text[:1] != " " and text[-1:] != " ":
         return text, st, en  # isprintable() is False for every whitespace but " "
+    n = len(text)
     edits = [
         (a, b, "" if a == 0 or b == n else " ")
         for m in _ODD_SPACE.finditer(text)
@@ -402,36 +457,41 @@ def _squeeze_spaces(text: str, st: list[int], en: list[int]) -> tuple[str, list[
 
 
 _HAN_ANY = re.compile(f"[{_HAN}]")
-_HAN_GAP = re.compile(rf"(?<=[{_HAN}])[\W_]+(?=[{_HAN}])")
+_HAN_GAP = re.compile(rf"[{_HAN}]([\W_]+)(?=[{_HAN}])")
 
 
-def _join_han(text: str, st: list[int], en: list[int]) -> tuple[str, list[int], list[int]]:
+def _join_han(text: str, st: Sequence[int], en: Sequence[int]) -> _View:
     """Step 7."""
     if text.isascii() or not _HAN_ANY.search(text):
         return text, st, en
-    edits = [(m.start(), m.end(), "") for m in _HAN_GAP.finditer(text)]
+    edits = [(*m.span(1), "") for m in _HAN_GAP.finditer(text)]
     return _splice(text, st, en, edits) if edits else (text, st, en)
 
 
-_SINGLE = r"(?:[^\W_]|[@$])"
+_SEPARATORS = r"\-.,_*|/\\+~·•:=#^"
 _SPELLED = re.compile(
-    rf"(?<![\w@$]){_SINGLE}(?P<sep> ?[-.,_*|/\\+~·•:=#^] ?| ){_SINGLE}"
-    rf"(?:(?P=sep){_SINGLE})+(?![\w@$])"
+    rf"(?<!\w)[^\W_](?P<sep> ?[{_SEPARATORS}] ?| )[^\W_](?:(?P=sep)[^\W_])+(?!\w)"
 )
+# What precedes the last two letters of every _SPELLED match; cheap to look for because
+# it starts with a character set, which ``re`` scans for quickly.
+_SPELLED_HINT = re.compile(rf"[ {_SEPARATORS}][^\W_][ {_SEPARATORS}]+[^\W_](?!\w)")
 
 
-def _join_spelled(text: str, st: list[int], en: list[int]) -> tuple[str, list[int], list[int]]:
+def _join_spelled(text: str, st: Sequence[int], en: Sequence[int]) -> _View:
     """Step 8: "f r e e", "f.r.e.e", "f - r - e - e" -> "free"."""
-    edits: list[Edit] = []
+    if not _SPELLED_HINT.search(text):
+        return text, st, en
+    edits: list[_Edit] = []
     for m in _SPELLED.finditer(text):
         step = len(m.group("sep")) + 1
-        edits.extend((p + 1, p + step, "") for p in range(m.start(), m.end() - 1, step))
+        edits += [(p + 1, p + step, "") for p in range(m.start(), m.end() - 1, step)]
     return _splice(text, st, en, edits) if edits else (text, st, en)
 
 
+_LEET_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!|")
 # A leet character next to a letter; starts with a character set, which re scans fast.
 _LEET_HINT = re.compile(r"[0-9@$!|](?:(?<=[a-z].)|(?=[a-z]))")
-_LEET_TOKEN = re.compile(r"[a-z0-9@$!|]+")
+_LEET_TOKEN = re.compile(r"[a-z0-9@$!|]*")
 _LEET_DIGITS = re.compile(r"(?<![0-9])[0-9]{1,3}(?![0-9])")
 _DIGIT_TABLE = str.maketrans("01345789", "oieastbg")
 _SYMBOL_TABLE = str.maketrans("@$!|", "asil")
@@ -445,9 +505,8 @@ def _unleet_digits(m: re.Match[str]) -> str:
     return run.translate(_DIGIT_TABLE)
 
 
-def _unleet_token(m: re.Match[str]) -> str:
-    token = m.group()
-    if token.isalpha() or not _ASCII_LETTER.search(token):
+def _unleet_token(token: str) -> str:
+    if not _ASCII_LETTER.search(token):
         return token
     lead = len(token) - len(token.lstrip(_EDGE_SYMBOLS))
     trail = len(token) - len(token.rstrip(_EDGE_SYMBOLS))
@@ -458,15 +517,31 @@ def _unleet_token(m: re.Match[str]) -> str:
 
 def _unleet(text: str) -> str:
     """Step 9 (one character to one, so offsets do not move)."""
-    if not _LEET_HINT.search(text):
+    m = _LEET_HINT.search(text)
+    if m is None:
         return text
-    return _LEET_TOKEN.sub(_unleet_token, text)
+    parts: list[str] = []
+    copied = 0
+    while m:
+        start = m.start()
+        while start > 0 and text[start - 1] in _LEET_CHARS:
+            start -= 1
+        end = _LEET_TOKEN.match(text, start).end()  # type: ignore[union-attr]  # always matches
+        parts += (text[copied:start], _unleet_token(text[start:end]))
+        copied = end
+        m = _LEET_HINT.search(text, end)
+    parts.append(text[copied:])
+    return "".join(parts)
 
 
-_RUN = re.compile(rf"((?![{_HAN}])[^\W\d_])\1+")
+_RUN = re.compile(r"(.)\1+")
 
 
-def _collapse_runs(text: str, st: list[int], en: list[int]) -> tuple[str, list[int], list[int]]:
-    """Step 10: the kept letter maps to the whole run."""
-    edits = [(m.start(), m.end(), m.group(1)) for m in _RUN.finditer(text)]
+def _collapse_runs(text: str, st: Sequence[int], en: Sequence[int]) -> _View:
+    """Step 10: the letter kept maps to the whole run."""
+    edits = [
+        (*m.span(), c)
+        for m in _RUN.finditer(text)
+        if (c := m.group(1)).isalpha() and not _HAN_ANY.match(c)
+    ]
     return _splice(text, st, en, edits) if edits else (text, st, en)

@@ -49,6 +49,8 @@ BOOST = 0.25
 BOOST_CAP = 0.99
 MAX_EVIDENCE = 10
 """Evidence spans kept per category and item (the score already counts every match)."""
+RULES = "1"
+"""Bump when matching or scoring changes; the version is ``RULES.<hash of the terms>``."""
 
 LexiconSource = Path | str | Traversable
 
@@ -151,7 +153,7 @@ def _version(terms: Iterable[Term]) -> str:
     h = hashlib.blake2b(digest_size=6)
     for t in sorted(terms, key=lambda t: (t.category, t.lang, t.text, t.score)):
         h.update(f"{t.category}\t{t.lang}\t{t.text}\t{t.score!r}\n".encode())
-    return h.hexdigest()
+    return f"{RULES}.{h.hexdigest()}"
 
 
 class LexiconDetector:
@@ -297,7 +299,7 @@ def _combine(scores: Iterable[float]) -> float:
     top = score = ordered[0]
     for s in ordered[1:]:
         score += (1.0 - score) * BOOST * s
-    return max(top, min(score, BOOST_CAP))
+    return round(max(top, min(score, BOOST_CAP)), 4)
 
 
 EXAMPLES: list[Example] = [
@@ -314,8 +316,12 @@ EXAMPLES: list[Example] = [
         why="homoglyph in a mixed-script word",
     ),
     Example("FUUUUCK YOUUUU", fires=frozenset({"harassment"}), why="repeated letters"),
-    Example("加 微 信 领取福利，兼职刷单日结", fires=frozenset({"spam"}), lang="zh",
-            why="separated CJK characters"),
+    Example(
+        "加 微 信 领取福利，兼职刷单日结",
+        fires=frozenset({"spam"}),
+        lang="zh",
+        why="separated CJK characters",
+    ),
     Example("我要殺了你", fires=frozenset({"violence"}), lang="zh", why="traditional characters"),
     Example(
         "how old are you? don't tell your parents we talk",

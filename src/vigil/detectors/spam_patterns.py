@@ -16,7 +16,8 @@ messenger handle          0.45    WeChat / QQ / Telegram / WhatsApp / Line id (0
 contact hint              0.3     "加微信", "dm me", "whatsapp me" without an id
 phone number              0.25    international, Chinese mobile/landline, US formats
 e-mail address            0.2
-promo language            <=0.8   noisy-OR of the phrases' own weights (0.1-0.6 each)
+promo language            <=0.7   noisy-OR of the weights (0.15-0.6) of the promo phrases
+                                  and patterns found ("earn $500 a day", "50% off"...)
 money with promo          0.3     an amount ("$500", "300元") next to promo (>= 0.35)
 shouting                  0.1     mostly capitals; 0.1 more for "!!!"
 bait                      0.85    promo (>= 0.35) AND a contact, short/risky/disguised link
@@ -50,7 +51,7 @@ W_HANDLE, W_HANDLES = 0.45, 0.6
 W_HINT = 0.3
 W_PHONE = 0.25
 W_EMAIL = 0.2
-PROMO_CAP = 0.8
+PROMO_CAP = 0.7
 W_MONEY = 0.3
 W_CAPS = 0.1
 W_BANGS = 0.1
@@ -61,14 +62,13 @@ BAIT_FROM = 0.35
 SCORE_CAP = 0.99
 MAX_EVIDENCE = 12
 
-SHORTENERS = frozenset(
-    "bit.ly tinyurl.com goo.gl is.gd ow.ly buff.ly rebrand.ly cutt.ly shorturl.at "
-    "tiny.cc rb.gy t.ly s.id v.gd lnkd.in bit.do t.cn dwz.cn url.cn suo.im u.nu "
-    "qrcd.org".split()
-)
-RISKY_TLDS = frozenset(
-    "xyz top tk ml ga cf gq icu buzz click link win bid loan work cam pw vip su".split()
-)
+_SHORTENER_HOSTS = """
+bit.ly tinyurl.com goo.gl is.gd ow.ly buff.ly rebrand.ly cutt.ly shorturl.at tiny.cc rb.gy
+t.ly s.id v.gd lnkd.in bit.do t.cn dwz.cn url.cn suo.im u.nu qrcd.org
+"""
+_RISKY_TLD_LIST = "xyz top tk ml ga cf gq icu buzz click link win bid loan work cam pw vip su"
+SHORTENERS = frozenset(_SHORTENER_HOSTS.split())
+RISKY_TLDS = frozenset(_RISKY_TLD_LIST.split())
 # TLDs accepted for a bare domain without a path: common enough, and not English words
 # that show up after a missing space ("home.it", "yes.me", "ok.so").
 _BARE_TLDS = (
@@ -79,10 +79,12 @@ _BARE_TLDS = (
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _URL_TAIL = r"[^\s<>\"'`，。！？、；：（）【】《》「」]*"
 _URL = re.compile(
-    rf"(?:https?://|www\.){_URL_TAIL}"
+    rf"(?:https?://|(?<![a-z0-9])www\.(?=[a-z0-9])){_URL_TAIL}"
     rf"|(?<![a-z0-9@._-])(?:{_LABEL}\.)+(?:{_BARE_TLDS})(?![a-z0-9-])(?:[/?#]{_URL_TAIL})?"
     rf"|(?<![a-z0-9@._-])(?:{_LABEL}\.)+[a-z]{{2,6}}/[a-z0-9_-]{_URL_TAIL}"
 )
+# Cheap test for "might hold a link" (starts with a literal, so re scans fast).
+_LINK_CUE = re.compile(rf"\.(?:{_BARE_TLDS})(?![a-z0-9-])|\.[a-z]{{2,6}}/|://|www\.")
 _DISGUISED_URL = re.compile(
     r"(?<![a-z0-9])[a-z0-9-]{2,}\s*(?:\(\.\)|\[\.\]|\(dot\)|\[dot\]|\s dot\s|点)\s*"
     r"(?:com|net|org|cn|xyz|top|cc|vip)(?![a-z])"
@@ -93,7 +95,7 @@ _HANDLES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
         "wechat",
         ("信", "vx", "wx", "wechat", "weixin", "v:", "v：", "加v", "+v"),
         re.compile(
-            r"(?P<pre>加|添加|\+|add\s+(?:my\s+|me\s+on\s+)?)?\s*"
+            r"(?=[加添+a微威薇徽维vw])(?:(?P<pre>加|添加|\+|add\s+(?:my\s+|me\s+on\s+)?)\s*)?"
             r"(?P<kw>微信|威信|薇信|徽信|维信|v信|(?<![a-z0-9/.=?&#_-])(?:vx|wx|weixin|wechat|v(?=\s*[:：])))"
             r"\s*(?P<sep>号|id|:|：|=|\s)*"
             r"(?P<id>[a-z][-_a-z0-9]{5,19}|1[3-9]\d{9})(?![-_a-z0-9])"
@@ -104,30 +106,32 @@ _HANDLES: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
         "qq",
         ("q", "扣扣", "企鹅"),
         re.compile(
-            r"(?<![a-z0-9/.=?&#_-])(?:qq|q|扣扣|企鹅)\s*(?:号码|号|群|:|：|\s)*[1-9]\d{4,11}(?!\d)"
+            r"(?=[q扣企])(?<![a-z0-9/.=?&#_-])(?:qq|q|扣扣|企鹅)\s*(?:号码|号|群|:|：|\s)*[1-9]\d{4,11}(?!\d)"
         ),
     ),
     (
         "telegram",
         ("t.me", "telegram", "tg", "电报", "飞机"),
         re.compile(
-            r"(?<![a-z0-9])t\.me/[a-z0-9_+]{3,}"
+            r"(?=[t电纸飞])(?:(?<![a-z0-9])t\.me/[a-z0-9_+]{3,}"
             r"|(?<![a-z0-9])(?:telegram|tg|电报|纸飞机|飞机)\s*(?:号|id|:|：|\s)*@[a-z][a-z0-9_]{3,31}"
-            r"|(?<![a-z0-9])telegram\s*(?:id)?\s*[:：]\s*[a-z][a-z0-9_]{3,31}"
+            r"|(?<![a-z0-9])telegram\s*(?:id)?\s*[:：]\s*[a-z][a-z0-9_]{3,31})"
         ),
     ),
     (
         "whatsapp",
         ("wa.me", "whats"),
         re.compile(
-            r"(?<![a-z0-9])wa\.me/\+?\d{6,15}"
-            r"|(?<![a-z0-9])whats\s?app\s*(?:me|us)?\s*(?:at|on)?\s*[:：]?\s*\+?\d[\d\s().-]{5,17}\d"
+            r"(?=w)(?:(?<![a-z0-9])wa\.me/\+?\d{6,15}"
+            r"|(?<![a-z0-9])whats\s?app\s*(?:me|us)?\s*(?:at|on)?\s*[:：]?\s*\+?\d[\d\s().-]{5,17}\d)"
         ),
     ),
     (
         "line",
         ("line", "加赖"),
-        re.compile(r"(?:(?<![a-z0-9/.=?&#_-])line\s*id|加line|加赖)\s*[:：]?\s*@?[a-z0-9._-]{3,20}"),
+        re.compile(
+            r"(?=[l加])(?:(?<![a-z0-9/.=?&#_-])line\s*id|加line|加赖)\s*[:：]?\s*@?[a-z0-9._-]{3,20}"
+        ),
     ),
 )
 _PHONE = re.compile(
@@ -142,14 +146,13 @@ _PHONE = re.compile(
     r")(?!\d)"
 )
 _DIGIT = re.compile(r"\d")
-_LINK_CUE = re.compile(r"\.[a-z]|://")
 _BANGS = re.compile(r"!{3,}")
 _UPPER = re.compile(r"[A-Z]")
 _LOWER = re.compile(r"[a-z]")
 _EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
 _MONEY = re.compile(
-    r"[$€£¥]\s?\d[\d,]*(?:\.\d+)?(?:\s?[k万])?"
-    r"|\d[\d,]*(?:\.\d+)?\s?(?:元|块|万元|万|美元|美金|dollars?|usd|bucks)(?![a-z])"
+    r"(?=[$€£¥\d])(?:[$€£¥]\s?\d[\d,]*(?:\.\d+)?(?:\s?[k万])?"
+    r"|\d[\d,]*(?:\.\d+)?\s?(?:元|块|万元|万|美元|美金|dollars?|usd|bucks)(?![a-z]))"
 )
 # (note, weight, cue, pattern): promo language with numbers in it, which phrases can't
 # list; the pattern runs only when the cue substring (if any) is present.
@@ -159,71 +162,79 @@ _PROMO_PATTERNS: tuple[tuple[str, float, str | None, re.Pattern[str]], ...] = (
         0.55,
         None,
         re.compile(
-            r"(?:earn|make|making|get|receive)\s+(?:up\s+to\s+|over\s+|an?\s+extra\s+)?"
+            r"(?=[emgr日一每轻躺])(?:(?:earn|make|making|get|receive)\s+(?:up\s+to\s+|over\s+|an?\s+extra\s+)?"
             r"[$€£]\s?\d[\d,.]*\s?k?\+?\s*(?:a|per|/|each|every)\s*(?:day|week|hour|hr|month)"
-            r"|(?:日赚|日入|一天赚|每天赚|轻松赚|躺赚)\s*过?\s*\d+"
+            r"|(?:日赚|日入|一天赚|每天赚|轻松赚|躺赚)\s*过?\s*\d+)"
         ),
     ),
     (
         "sms short code",
         0.45,
         "to",
-        re.compile(r"(?<![a-z])(?:txt|text|send|reply)\s+(?:\S+\s+){0,4}?to\s+\d{5}(?!\d)"),
+        re.compile(
+            r"(?=[tsr])(?<![a-z])(?:txt|text|send|reply)\s+(?:\S+\s+){0,4}?to\s+\d{5}(?!\d)"
+        ),
     ),
     (
         "premium rate",
         0.35,
         "p",
-        re.compile(r"(?<![\d.])\d+\s?p\s?(?:/|per\s)?\s?(?:msg|min|wk|week|day)(?![a-z])|\d+ppm"),
+        re.compile(
+            r"(?=\d)(?<![\d.])\d+(?:\s?p\s?(?:/|per\s)?\s?(?:msg|min|wk|week|day)(?![a-z])|ppm)"
+        ),
     ),
-    ("discount", 0.3, "%", re.compile(r"(?<!\d)\d{1,2}\s?%\s?off(?![a-z])")),
-    ("discount", 0.3, "折", re.compile(r"(?<!\d)\d\s?折")),
+    ("discount", 0.3, "%", re.compile(r"(?=\d)(?<!\d)\d{1,2}\s?%\s?off(?![a-z])")),
+    ("discount", 0.3, "折", re.compile(r"(?=\d)(?<!\d)\d\s?折")),
 )
-# (phrase, weight); "contact" phrases are contact hints rather than promo language.
-PROMO_PHRASES: tuple[tuple[str, float], ...] = (
-    ("limited offer", 0.4), ("limited time offer", 0.45), ("limited time only", 0.4),
-    ("act now", 0.4), ("act fast", 0.35), ("order now", 0.35), ("buy now", 0.35),
-    ("call now", 0.35), ("sign up now", 0.35), ("join now", 0.3), ("don't miss", 0.25),
-    ("100% free", 0.5), ("totally free", 0.3), ("free trial", 0.25), ("free gift", 0.4),
-    ("free money", 0.5), ("free entry", 0.4), ("click here", 0.35), ("click the link", 0.35),
-    ("click link", 0.35), ("click below", 0.35), ("claim your", 0.45), ("claim now", 0.5),
-    ("you have won", 0.5), ("you've won", 0.5), ("winner", 0.2),
-    ("cash prize", 0.45), ("gift card", 0.3), ("exclusive deal", 0.35),
-    ("special offer", 0.35), ("best price", 0.3), ("lowest price", 0.35),
-    ("promo code", 0.35), ("discount code", 0.35), ("coupon", 0.2), ("earn money", 0.45),
-    ("make money", 0.4), ("extra income", 0.45), ("passive income", 0.4),
-    ("work from home", 0.35), ("double your", 0.4), ("investment opportunity", 0.4),
-    ("guaranteed", 0.2), ("risk free", 0.35), ("risk-free", 0.35), ("no credit check", 0.5),
-    ("check out my", 0.3), ("visit my", 0.25), ("subscribe to my", 0.35),
-    ("subscribe to me", 0.4), ("sub to my channel", 0.45), ("sub back", 0.4),
-    ("subscribe back", 0.45), ("please subscribe", 0.35), ("check out my channel", 0.45),
-    ("check out this video", 0.25), ("follow 4 follow", 0.45), ("follow for follow", 0.45),
-    ("like 4 like", 0.45), ("like for like", 0.45), ("f4f", 0.45), ("l4l", 0.45),
-    ("sub4sub", 0.5), ("urgent", 0.15),
-    ("airdrop", 0.3), ("giveaway", 0.3), ("casino", 0.3), ("viagra", 0.5),
-    ("you have been selected", 0.45), ("selected to receive", 0.45), ("to claim", 0.35),
-    ("claim code", 0.45), ("t&c", 0.3), ("t&cs", 0.3), ("tncs", 0.3), ("ringtone", 0.3),
-    ("awarded", 0.3), ("prize", 0.25), ("jackpot", 0.3), ("win a", 0.2), ("to win", 0.2),
-    ("bonus", 0.15), ("voucher", 0.25), ("vouchers", 0.25), ("congratulations", 0.15),
-    ("reply stop", 0.3), ("txt stop", 0.35), ("to opt out", 0.3), ("unsubscribe", 0.2),
-    ("免费", 0.2), ("免费领取", 0.5), ("免费送", 0.3), ("优惠", 0.2), ("限时优惠", 0.4),
-    ("限时", 0.15), ("特价", 0.25), ("低价", 0.2), ("点击链接", 0.45), ("点击领取", 0.5),
-    ("点击进入", 0.35), ("戳链接", 0.4), ("详情咨询", 0.35), ("咨询热线", 0.4),
-    ("欢迎咨询", 0.3), ("详询", 0.35), ("日赚", 0.5), ("月入", 0.2), ("兼职", 0.3),
-    ("刷单", 0.4), ("招代理", 0.45), ("返利", 0.4), ("返现", 0.35), ("领红包", 0.4),
-    ("中奖", 0.3), ("抽奖", 0.25), ("福利", 0.2), ("秒杀", 0.2), ("包邮", 0.3),
-    ("抢购", 0.3), ("仅需", 0.25), ("退订", 0.35), ("无抵押", 0.4), ("下载app", 0.3),
-    ("扫码", 0.3), ("加群", 0.35), ("进群", 0.35), ("招商加盟", 0.45), ("代开发票", 0.6),
-    ("先到先得", 0.35), ("机会难得", 0.3), ("不容错过", 0.35), ("全场", 0.2), ("折起", 0.3),
-    ("大促", 0.3), ("特惠", 0.3), ("充值送", 0.4), ("优惠活动", 0.35), ("预约电话", 0.3),
-    ("报名热线", 0.35), ("热线", 0.25), ("欢迎惠顾", 0.3), ("欢迎选购", 0.3),
-    ("欢迎光临", 0.2), ("回馈", 0.2), ("信用贷款", 0.3), ("理财产品", 0.2), ("收益率", 0.2),
-    ("高仿", 0.4), ("微商", 0.3), ("博彩", 0.45), ("赌场", 0.35), ("开户", 0.25),
-)
-CONTACT_HINTS: tuple[str, ...] = (
-    "加微信", "加我微信", "加v", "加vx", "加qq", "私聊", "私信我", "联系我",
-    "dm me", "inbox me", "whatsapp me", "telegram me", "text me at", "message me on",
-)
+# Promo phrases by weight, "weight  phrase | phrase | ..." (matched on the lower-cased
+# folded text, Latin ones at word boundaries). Contact hints count as a contact, not promo.
+_PROMO_TABLE = """
+0.6  代开发票
+0.5  100% free | free money | claim now | you have won | you've won | no credit check
+0.5  sub4sub | viagra
+0.5  免费领取 | 点击领取 | 日赚
+0.45 limited time offer | claim your | cash prize | earn money | extra income
+0.45 sub to my channel | subscribe back | check out my channel | follow 4 follow
+0.45 follow for follow | like 4 like | like for like | f4f | l4l | you have been selected
+0.45 selected to receive | claim code
+0.45 点击链接 | 招代理 | 招商加盟 | 博彩
+0.4  limited offer | limited time only | act now | free gift | free entry | make money
+0.4  passive income | double your | investment opportunity | subscribe to me | sub back
+0.4  限时优惠 | 戳链接 | 咨询热线 | 刷单 | 返利 | 领红包 | 无抵押 | 充值送 | 高仿
+0.35 act fast | order now | buy now | call now | sign up now | click here | click the link
+0.35 click link | click below | exclusive deal | special offer | lowest price | promo code
+0.35 discount code | work from home | risk free | risk-free | subscribe to my
+0.35 please subscribe | to claim | txt stop
+0.35 点击进入 | 详情咨询 | 详询 | 返现 | 退订 | 加群 | 进群 | 先到先得 | 不容错过 | 优惠活动
+0.35 报名热线 | 赌场
+0.3  join now | totally free | gift card | best price | check out my | airdrop | giveaway
+0.3  casino | t&c | t&cs | tncs | ringtone | awarded | jackpot | reply stop | to opt out
+0.3  免费送 | 欢迎咨询 | 兼职 | 中奖 | 包邮 | 抢购 | 下载app | 扫码 | 机会难得 | 折起 | 大促
+0.3  特惠 | 预约电话 | 欢迎惠顾 | 欢迎选购
+0.3  信用贷款 | 微商
+0.25 don't miss | free trial | visit my | check out this video | prize | voucher | vouchers
+0.25 特价 | 抽奖 | 仅需 | 热线 | 开户
+0.2  winner | coupon | guaranteed | win a | to win | unsubscribe
+0.2  免费 | 优惠 | 低价 | 月入 | 福利 | 秒杀 | 全场 | 欢迎光临 | 回馈 | 理财产品 | 收益率
+0.15 urgent | bonus | congratulations
+0.15 限时
+"""
+_CONTACT_HINTS = """
+加微信 | 加我微信 | 加v | 加vx | 加qq | 私聊 | 私信我 | 联系我 | dm me | inbox me
+| whatsapp me | telegram me | text me at | message me on
+"""
+
+
+def _parse_table(table: str) -> tuple[tuple[str, float], ...]:
+    rows: list[tuple[str, float]] = []
+    for line in table.strip().splitlines():
+        weight, _, phrases = line.partition(" ")
+        rows.extend((p.strip(), float(weight)) for p in phrases.split("|"))
+    return tuple(rows)
+
+
+PROMO_PHRASES: tuple[tuple[str, float], ...] = _parse_table(_PROMO_TABLE)
+CONTACT_HINTS: tuple[str, ...] = tuple(p.strip() for p in _CONTACT_HINTS.split("|"))
 
 
 @dataclass(slots=True)
@@ -422,8 +433,10 @@ def _plausible_wechat(m: re.Match[str]) -> bool:
     if m.group("plus"):
         return True
     sep = m.group("sep") or ""
-    return bool(m.group("pre")) or any(c in sep for c in ":：号id") or any(
-        c.isdigit() for c in m.group("id")
+    return (
+        bool(m.group("pre"))
+        or any(c in sep for c in ":：号id")
+        or any(c.isdigit() for c in m.group("id"))
     )
 
 
@@ -462,7 +475,7 @@ def _score(found: _Found) -> float:
             weights.append(W_BAIT)
         elif found.links:
             weights.append(W_LINK_BAIT)
-    return min(_noisy_or(weights), SCORE_CAP)
+    return round(min(_noisy_or(weights), SCORE_CAP), 4)
 
 
 def _noisy_or(weights: Iterable[float]) -> float:
@@ -484,20 +497,42 @@ EXAMPLES: list[Example] = [
         fires=frozenset({"spam"}),
         why="earnings claim with a WhatsApp number",
     ),
-    Example("Claim your prize now: bit.ly/3xYzAbc", fires=frozenset({"spam"}),
-            why="short link next to a claim"),
-    Example("telegram @cryptoking888 double your BTC, act now", fires=frozenset({"spam"}),
-            why="telegram handle with promo"),
-    Example("限时优惠！点击链接 http://sale-cn.top/a 抢购", fires=frozenset({"spam"}),
-            lang="zh", why="risky domain with promo"),
-    Example("ＱＱ群：１２３４５６７８９ 兼职刷单 返利", fires=frozenset({"spam"}), lang="zh",
-            why="full-width QQ group number with promo"),
-    Example("see the docs at https://python.org", quiet=frozenset({"spam"}),
-            why="a lone link is normal"),
+    Example(
+        "Claim your prize now: bit.ly/3xYzAbc",
+        fires=frozenset({"spam"}),
+        why="short link next to a claim",
+    ),
+    Example(
+        "telegram @cryptoking888 double your BTC, act now",
+        fires=frozenset({"spam"}),
+        why="telegram handle with promo",
+    ),
+    Example(
+        "限时优惠！点击链接 http://sale-cn.top/a 抢购",
+        fires=frozenset({"spam"}),
+        lang="zh",
+        why="risky domain with promo",
+    ),
+    Example(
+        "ＱＱ群：１２３４５６７８９ 兼职刷单 返利",
+        fires=frozenset({"spam"}),
+        lang="zh",
+        why="full-width QQ group number with promo",
+    ),
+    Example(
+        "see the docs at https://python.org", quiet=frozenset({"spam"}), why="a lone link is normal"
+    ),
     Example("call me at 5pm", quiet=frozenset({"spam"}), why="no number to call"),
     Example("the year 2024 was a good one", quiet=frozenset({"spam"}), why="a year"),
-    Example("我用微信和家人聊天", quiet=frozenset({"spam"}), lang="zh",
-            why="mentioning WeChat is not a handle"),
-    Example("Meeting moved to room 3.14, e.g. after lunch", quiet=frozenset({"spam"}),
-            why="dots that are no domain"),
+    Example(
+        "我用微信和家人聊天",
+        quiet=frozenset({"spam"}),
+        lang="zh",
+        why="mentioning WeChat is not a handle",
+    ),
+    Example(
+        "Meeting moved to room 3.14, e.g. after lunch",
+        quiet=frozenset({"spam"}),
+        why="dots that are no domain",
+    ),
 ]

@@ -150,10 +150,11 @@ _CACHE_LIMIT = 1 << 16
 class _CharClass:
     """A growing set of characters with a compiled ``[...]`` class for fast searching."""
 
-    __slots__ = ("_rx", "_size", "chars")
+    __slots__ = ("_repeat", "_rx", "_size", "chars")
 
-    def __init__(self) -> None:
+    def __init__(self, repeat: str = "") -> None:
         self.chars: set[str] = set()
+        self._repeat = repeat
         self._rx: re.Pattern[str] | None = None
         self._size = 0
 
@@ -165,7 +166,8 @@ class _CharClass:
         if len(self.chars) != self._size:
             if len(self.chars) > _CACHE_LIMIT // 16:
                 return True
-            self._rx, self._size = re.compile(_char_class(self.chars)), len(self.chars)
+            pattern = _char_class(self.chars) + self._repeat
+            self._rx, self._size = re.compile(pattern), len(self.chars)
         assert self._rx is not None
         return self._rx.search(text)
 
@@ -204,7 +206,7 @@ class _CharMap(dict[int, str]):
     def __init__(self, fold: Callable[[str], str]) -> None:
         super().__init__()
         self._fold = fold
-        self.irregular = _CharClass()
+        self.irregular = _CharClass("+")
         self.joiners = _CharClass()
 
     def __missing__(self, cp: int) -> str:
@@ -242,23 +244,24 @@ def _map_chars(
             list(chain.from_iterable(map(repeat, en, lens))),
         )
     # Regular characters map one to one, so ``out`` lines up with ``text`` up to the
-    # ``shift`` that the irregular ones before them introduced.
+    # ``shift`` that the irregular runs before them introduced. Each run ("……", "❤️")
+    # is one edit: what it turns into maps to the whole run.
     parts: list[str] = []
     nst: list[int] = []
     nen: list[int] = []
     prev = shift = 0
     for m in cmap.irregular.finditer(text):
-        a = m.start()
+        a, b = m.span()
         parts.append(out[prev + shift : a + shift])
         nst += st[prev:a]
         nen += en[prev:a]
-        rep = cmap[ord(text[a])]
+        rep = m.group().translate(cmap)
         if rep:
             parts.append(rep)
             nst += [st[a]] * len(rep)
-            nen += [en[a]] * len(rep)
-        shift += len(rep) - 1
-        prev = a + 1
+            nen += [en[b - 1]] * len(rep)
+        shift += len(rep) - b + a
+        prev = b
     parts.append(out[prev + shift :])
     nst += st[prev:]
     nen += en[prev:]
@@ -534,14 +537,14 @@ def _unleet(text: str) -> str:
     return "".join(parts)
 
 
-_RUN = re.compile(r"(.)\1+")
+_RUN = re.compile(r"([^\W\d_])\1+")
+_ASCII_RUN = re.compile(r"([a-z])\1+")
 
 
 def _collapse_runs(text: str, st: Sequence[int], en: Sequence[int]) -> _View:
     """Step 10: the letter kept maps to the whole run."""
-    edits = [
-        (*m.span(), c)
-        for m in _RUN.finditer(text)
-        if (c := m.group(1)).isalpha() and not _HAN_ANY.match(c)
-    ]
+    if text.isascii():
+        edits = [(*m.span(), m.group(1)) for m in _ASCII_RUN.finditer(text)]
+    else:
+        edits = [(*m.span(), c) for m in _RUN.finditer(text) if not _HAN_ANY.match(c := m.group(1))]
     return _splice(text, st, en, edits) if edits else (text, st, en)

@@ -9,7 +9,6 @@ edited or deleted row, and a row inserted behind Vigil's back are all found.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,22 +28,34 @@ def utc(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-def _canon(v: Any) -> Any:
-    if isinstance(v, datetime):
-        u = utc(v)
-        assert u is not None
-        return u.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(v, bool):
-        return int(v)
-    if isinstance(v, float):
+def _canon(v: Any) -> str:
+    """A value as text, the same before insert and after reading back from either
+    database (SQLite returns naive times, PostgreSQL aware ones)."""
+    t = type(v)
+    if t is str:
+        return v  # type: ignore[no-any-return]
+    if v is None:
+        return "\x00"
+    if t is bool:
+        return "T" if v else "F"
+    if t is float:
         return repr(v)
-    return v
+    if isinstance(v, datetime):
+        if v.tzinfo is not None:
+            v = v.astimezone(UTC).replace(tzinfo=None)
+        return v.isoformat(timespec="microseconds")  # type: ignore[no-any-return]
+    return str(v)
 
 
 def row_digest(row: Mapping[str, Any] | RowMapping, columns: Iterable[str]) -> str:
-    """Digest of a row's content, the same whether computed before insert or read back."""
-    canon = [[c, _canon(row[c])] for c in columns]
-    blob = json.dumps(canon, separators=(",", ":"), ensure_ascii=False)
+    """Digest of a row's content, the same whether computed before insert or read back.
+
+    Each value is length-prefixed, so no value can bleed into its neighbour."""
+    parts = []
+    for c in columns:
+        s = _canon(row[c])
+        parts.append(f"{len(s)}:{s}")
+    blob = "|".join(parts)
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 

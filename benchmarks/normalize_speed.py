@@ -22,11 +22,7 @@ from collections.abc import Callable
 
 from vigil.normalize import normalize
 
-EN = (
-    "the quick brown fox jumps over lazy dog free money click here now follow me "
-    "great post thanks for sharing this is amazing win a prize today limited offer "
-    "what do you think about the game last night really good see you soon hello all"
-).split()
+EN = ["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "free", "money", "click", "here", "now", "follow", "me", "great", "post", "thanks", "for", "sharing", "this", "is", "amazing", "win", "a", "prize", "today", "limited", "offer", "what", "do", "you", "think", "about", "the", "game", "last", "night", "really", "good", "see", "you", "soon", "hello", "all"]
 ZH = list(
     "我们今天天气很好大家一起去看电影吧这个产品非常好用欢迎加微信联系免费领取红包"
     "色情网站发财機會請聯繫客服點擊鏈接獲取優惠"

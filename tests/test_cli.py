@@ -72,7 +72,7 @@ def test_audit_reports_broken_lines_and_keeps_the_rest(tmp_path: Path, db: str) 
     src = write_jsonl(tmp_path / "in.jsonl", GOOD,
                       broken={3: "{not json", 5: '{"id": "9", "account": "x"}'})
     rej = tmp_path / "rej.jsonl"
-    code, out, errs = invoke("audit", str(src), "--db", db, "--platform", "chirp",
+    code, _out, errs = invoke("audit", str(src), "--db", db, "--platform", "chirp",
                              "--rejects", str(rej), "-q")
     assert code == 0
     assert f"{src}:3:" in errs and f"{src}:5:" in errs and "text" in errs

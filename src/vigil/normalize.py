@@ -158,7 +158,7 @@ class _CharClass:
         self._rx: re.Pattern[str] | None = None
         self._size = 0
 
-    def search(self, text: str) -> re.Match[str] | None | bool:
+    def search(self, text: str) -> re.Match[str] | bool | None:
         """The first member in ``text``; ``True`` when the class has grown too big to
         compile (the caller then takes the slow path)."""
         if not self.chars:
@@ -284,7 +284,7 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 # Languages written in the scripts that look like Latin: with one of these as ``lang``,
 # a word made only of look-alikes is taken as genuine and left alone.
 _LOOKALIKE_SCRIPT_LANGS = frozenset(
-    "ab ba be bg ce chr cu cv el hy ka kk ky mk mn os ru sr tg tt uk".split()
+    ["ab", "ba", "be", "bg", "ce", "chr", "cu", "cv", "el", "hy", "ka", "kk", "ky", "mk", "mn", "os", "ru", "sr", "tg", "tt", "uk"]
 )
 
 

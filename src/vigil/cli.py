@@ -26,7 +26,7 @@ from rich.table import Table
 from vigil.audit import detect
 from vigil.detectors import Detector, default_detectors
 from vigil.errors import InputError, PolicyError, StoreError, VigilError
-from vigil.ingest import Tally, audit_batch
+from vigil.ingest import Tally, audit_batch, batched
 from vigil.items import Item
 from vigil.policy import Policy, evaluate, load_policy
 from vigil.readers import Reject, count_lines, read_items, write_reject
@@ -225,17 +225,14 @@ def score_cmd(
 
 
 def _score_batches(source: str | IO[str], fmt: str | None, size: int) -> Iterator[list[Item]]:
-    batch: list[Item] = []
-    for _, got in read_items(source, fmt=fmt, require_account=False):
-        if isinstance(got, Reject):
-            err.print(f"[yellow]line {got.line}:[/yellow] {got.reason}", highlight=False)
-            continue
-        batch.append(got)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    def good() -> Iterator[Item]:
+        for _, got in read_items(source, fmt=fmt, require_account=False):
+            if isinstance(got, Reject):
+                err.print(f"[yellow]line {got.line}:[/yellow] {got.reason}", highlight=False)
+            else:
+                yield got
+
+    return batched(good(), size)
 
 
 def _score_line(item: Item, sigs: list[Any], pol: Policy, cats: list[str]) -> dict[str, Any]:

@@ -537,7 +537,7 @@ def _unleet(text: str) -> str:
     return "".join(parts)
 
 
-_RUN = re.compile(r"([^\W\d_])\1+")
+_RUN = re.compile(r"(.)\1+")  # faster than a letter class; non-letters are skipped below
 _ASCII_RUN = re.compile(r"([a-z])\1+")
 
 
@@ -546,5 +546,9 @@ def _collapse_runs(text: str, st: Sequence[int], en: Sequence[int]) -> _View:
     if text.isascii():
         edits = [(*m.span(), m.group(1)) for m in _ASCII_RUN.finditer(text)]
     else:
-        edits = [(*m.span(), c) for m in _RUN.finditer(text) if not _HAN_ANY.match(c := m.group(1))]
+        edits = [
+            (*m.span(), c)
+            for m in _RUN.finditer(text)
+            if (c := m.group(1)).isalpha() and not _HAN_ANY.match(c)
+        ]
     return _splice(text, st, en, edits) if edits else (text, st, en)

@@ -214,20 +214,17 @@ class Store:
         with self.read() as conn:
             for platform, accounts in by_platform.items():
                 for chunk in _chunks(accounts, 900):
-                    q = select(strikes).where(
-                        strikes.c.platform == platform, strikes.c.account.in_(chunk)
-                    ).order_by(strikes.c.at)
-                    for s in conn.execute(q).mappings():
-                        st = states.setdefault((platform, s["account"]),
-                                               AccountState(platform, s["account"]))
-                        st.strikes.append(strike_from_row(s))
-                    q2 = select(sanctions).where(
-                        sanctions.c.platform == platform, sanctions.c.account.in_(chunk)
-                    ).order_by(sanctions.c.at)
-                    for s in conn.execute(q2).mappings():
-                        st = states.setdefault((platform, s["account"]),
-                                               AccountState(platform, s["account"]))
-                        st.sanctions.append(sanction_from_row(s))
+                    for table in (strikes, sanctions):
+                        q = select(table).where(
+                            table.c.platform == platform, table.c.account.in_(chunk)
+                        ).order_by(table.c.at)
+                        for r in conn.execute(q).mappings():
+                            st = states.setdefault((platform, r["account"]),
+                                                   AccountState(platform, r["account"]))
+                            if table is strikes:
+                                st.strikes.append(strike_from_row(r))
+                            else:
+                                st.sanctions.append(sanction_from_row(r))
         return states
 
     def verify_log(self, limit: int = 20) -> Verification:

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
 from vigil.items import Item
-from vigil.normalize import Normalized, normalize
+from vigil.normalize import Normalized, normalize_both
 
 CATEGORIES: tuple[str, ...] = (
     "spam",
@@ -79,15 +79,19 @@ class Prepared:
         self.item = item
 
     @cached_property
+    def _views(self) -> tuple[Normalized, Normalized]:
+        return normalize_both(self.item.text, lang=self.item.lang)
+
+    @property
     def match(self) -> Normalized:
         """Aggressive view for term matching: folded, de-obfuscated, repeats collapsed."""
-        return normalize(self.item.text, lang=self.item.lang, aggressive=True)
+        return self._views[1]
 
-    @cached_property
+    @property
     def folded(self) -> Normalized:
         """Light view for patterns (URLs, phone numbers): width/compat folding, invisibles
         removed, homoglyphs folded, case kept."""
-        return normalize(self.item.text, lang=self.item.lang, aggressive=False)
+        return self._views[0]
 
 
 @dataclass(frozen=True, slots=True)

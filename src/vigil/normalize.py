@@ -44,15 +44,13 @@ Lexicon terms must be passed through :func:`normalize` as well, so both sides ag
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
-from itertools import chain
-from pathlib import Path
+
+from vigil._foldtables import _MARK_RANGES, _joins, _Tables, _tables
+from vigil._textedit import _delete, _Edit, _identity, _map_chars, _splice, _View
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,27 +89,6 @@ def normalize_both(text: str, *, lang: str | None = None) -> tuple[Normalized, N
     return folded, Normalized(text, t, tuple(st), tuple(en))
 
 
-# A view while it is being built: text, starts, ends.
-_View = tuple[str, Sequence[int], Sequence[int]]
-
-_IDENTITY: tuple[int, ...] = tuple(range(4097))
-
-
-def _identity(n: int) -> tuple[Sequence[int], Sequence[int]]:
-    """Starts and ends of an unchanged text of length ``n``.
-
-    Slices of one shared tuple: copying them later is a memcpy, where ``range`` would
-    allocate every int above 256 anew.
-    """
-    global _IDENTITY
-    if n >= len(_IDENTITY):
-        if n > 1 << 20:
-            return range(n), range(1, n + 1)
-        _IDENTITY = tuple(range(max(n + 1, 2 * len(_IDENTITY))))
-    identity = _IDENTITY
-    return identity[:n], identity[1 : n + 1]
-
-
 def _folded(text: str, lang: str | None) -> _View:
     """Steps 1-4."""
     n = len(text)
@@ -120,7 +97,7 @@ def _folded(text: str, lang: str | None) -> _View:
     tables = _tables()
     t, st, en = _fold_chars(text, tables)
     folded = _fold_homoglyphs(t, lang, tables)
-    if folded is not t and tables.fold.joiners.present(text):
+    if folded is not t and tables.fold.joiners.present(text, _CLASS_LIMIT):
         return _compose(folded, st, en)  # "а\u0301" with a Cyrillic а is now "a\u0301": "á"
     return folded, st, en
 
@@ -137,201 +114,13 @@ def _match(t: str, st: Sequence[int], en: Sequence[int]) -> _View:
     return _collapse_runs(_unleet(t), st, en)
 
 
-# --- offset bookkeeping ----------------------------------------------------------------
-
-_Edit = tuple[int, int, str]
-
-
-def _splice(text: str, st: Sequence[int], en: Sequence[int], edits: Sequence[_Edit]) -> _View:
-    """Replace ``text[a:b]`` by ``rep`` for each (sorted, disjoint) edit ``(a, b, rep)``.
-
-    Every character of ``rep`` maps to the whole original span of ``text[a:b]``.
-    """
-    parts: list[str] = []
-    prev = 0
-    for a, b, rep in edits:
-        parts += (text[prev:a], rep)
-        prev = b
-    parts.append(text[prev:])
-    return ("".join(parts), *_edit_offsets(st, en, edits))
-
-
-def _edit_offsets(
-    st: Sequence[int], en: Sequence[int], edits: Sequence[_Edit]
-) -> tuple[list[int], list[int]]:
-    """The offsets after :func:`_splice`'s edits."""
-    nst, nen = list(st), list(en)
-    for a, b, rep in reversed(edits):  # back to front, so a and b still index nst, nen
-        if len(rep) == 1:  # keep one: the start of the first, the end of the last
-            del nst[a + 1 : b]
-            del nen[a : b - 1]
-        elif not rep:
-            del nst[a:b]
-            del nen[a:b]
-        else:
-            nst[a:b] = [st[a]] * len(rep)
-            nen[a:b] = [en[b - 1]] * len(rep)
-    return nst, nen
-
-
-def _delete(
-    text: str, st: Sequence[int], en: Sequence[int], spans: Sequence[tuple[int, int]]
-) -> _View:
-    """Remove ``text[a:b]`` for each (sorted, disjoint) span; a lighter :func:`_splice`."""
-    parts: list[str] = []
-    prev = 0
-    for a, b in spans:
-        parts.append(text[prev:a])
-        prev = b
-    parts.append(text[prev:])
-    nst, nen = list(st), list(en)
-    for a, b in reversed(spans):
-        del nst[a:b]
-        del nen[a:b]
-    return "".join(parts), nst, nen
-
-
-_CACHE_LIMIT = 1 << 16
-
-
+# Searches in a _CharClass use a compiled class up to this many members and go
+# character by character above it; read on every call, so it can be lowered at run time.
 _CLASS_LIMIT = 1 << 14
-
-
-class _CharClass:
-    """A growing set of characters, searched with a compiled ``[...]+`` while it stays
-    below ``_CLASS_LIMIT`` (and character by character after that)."""
-
-    __slots__ = ("_rx", "_size", "chars")
-
-    def __init__(self) -> None:
-        self.chars: set[str] = set()
-        self._rx: re.Pattern[str] | None = None
-        self._size = 0
-
-    def _pattern(self) -> re.Pattern[str] | None:
-        if len(self.chars) > _CLASS_LIMIT:
-            return None
-        if len(self.chars) != self._size:
-            self._rx = re.compile(_char_class(self.chars) + "+")
-            self._size = len(self.chars)
-        return self._rx
-
-    def present(self, text: str) -> bool:
-        if not self.chars:
-            return False
-        rx = self._pattern()
-        return not self.chars.isdisjoint(text) if rx is None else rx.search(text) is not None
-
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """The runs of members in ``text``."""
-        if not self.chars:
-            return []
-        rx = self._pattern()
-        if rx is not None:
-            return [m.span() for m in rx.finditer(text)]
-        spans = []
-        i, n = 0, len(text)
-        while i < n:
-            j = i
-            while j < n and text[j] in self.chars:
-                j += 1
-            if j > i:
-                spans.append((i, j))
-            i = j + 1
-        return spans
-
-
-def _char_class(chars: Iterable[str]) -> str:
-    """``[...]`` matching ``chars``, consecutive code points merged into ranges (``re``
-    checks astral members one by one, so fewer members keep it fast)."""
-    cps = sorted(map(ord, chars))
-    parts = []
-    i = 0
-    while i < len(cps):
-        j = i
-        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
-            j += 1
-        parts.append(re.escape(chr(cps[i])))
-        if j > i:
-            parts.append("-" + re.escape(chr(cps[j])))
-        i = j + 1
-    return "[" + "".join(parts) + "]"
-
-
-class _CharMap(dict[int, str]):
-    """A ``str.translate`` table filled on first sight of each character.
-
-    ``irregular`` holds the characters whose image is not exactly one character, and
-    ``joiners`` the combining characters that NFKC may merge with the one before them;
-    only around those must offsets be rebuilt.
-    """
-
-    __slots__ = ("_fold", "irregular", "joiners")
-
-    def __init__(self, fold: Callable[[str], str]) -> None:
-        super().__init__()
-        self._fold = fold
-        self.irregular = _CharClass()
-        self.joiners = _CharClass()
-
-    def __missing__(self, cp: int) -> str:
-        c = chr(cp)
-        out = self._fold(c)
-        # classify before caching, so whoever sees the entry also sees the class
-        if _joins(c) or any(map(_joins, out)):
-            self.joiners.chars.add(c)
-        if len(out) != 1:
-            self.irregular.chars.add(c)
-        if len(self) < _CACHE_LIMIT:  # bounded: hostile input cannot grow it without end
-            self[cp] = out
-        return out
-
-
-def _map_chars(
-    text: str, st: Sequence[int], en: Sequence[int], cmap: _CharMap, out: str | None = None
-) -> _View:
-    """Apply ``cmap`` to every character, keeping offsets (fast when it is one-to-one).
-
-    ``out`` is ``text.translate(cmap)`` when the caller has it already.
-    """
-    if out is None:
-        out = text.translate(cmap)
-    spans = cmap.irregular.spans(text)
-    if not spans:
-        return out, st, en
-    # Each run of irregular characters ("……") is one edit: what it turns into maps to the
-    # whole run. A run that vanishes (zero-width, variation selector, combining marks)
-    # joins the character before it, so "❤️" or "k̸" still map back whole. Regular
-    # characters map one to one: ``out`` lines up with ``text`` up to the ``shift`` that
-    # the edits before them introduced.
-    edits: list[_Edit] = []
-    parts: list[str] = []
-    prev = shift = 0
-    for a, b in spans:
-        rep = text[a:b].translate(cmap)
-        if not rep and a > prev:
-            a -= 1
-            rep = out[a + shift]
-        parts += (out[prev + shift : a + shift], rep)
-        edits.append((a, b, rep))
-        shift += len(rep) - b + a
-        prev = b
-    parts.append(out[prev + shift :])
-    return ("".join(parts), *_edit_offsets(st, en, edits))
 
 
 # --- folded view -----------------------------------------------------------------------
 
-# Not format characters (Cf) but just as invisible.
-_INVISIBLE = frozenset(
-    "\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f"
-    + "".join(map(chr, range(0xFE00, 0xFE10)))
-    + "".join(map(chr, range(0xE0100, 0xE01F0)))
-)
-# Render as an empty cell: a space, so "f⠀r⠀e⠀e" reads like "f r e e".
-_BLANKS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
-# Negative circled and negative squared Latin capitals have no NFKC decomposition.
-_ENCLOSED = {chr(base + i): chr(0x41 + i) for base in (0x1F150, 0x1F170) for i in range(26)}
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 # Languages written in the scripts that look like Latin: with one of these as ``lang``,
 # a word made only of look-alikes is taken as genuine and left alone.
@@ -339,76 +128,6 @@ _LOOKALIKE_SCRIPT_LANGS = frozenset(
     {"ab", "ba", "be", "bg", "ce", "chr", "cu", "cv", "el", "hy", "ka", "kk", "ky", "mk"}
     | {"mn", "os", "ru", "sr", "tg", "tt", "uk"}
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _Tables:
-    fold: _CharMap
-    match: _CharMap
-    homoglyphs: dict[int, str]
-    homoglyph_any: re.Pattern[str]
-    homoglyph_only: re.Pattern[str]
-    # Every character that steps 1-3 change, bar NFKC's own: a class for the Basic
-    # Multilingual Plane (fast), a set for the rest (``re`` checks those one by one).
-    special: re.Pattern[str]
-    special_astral: frozenset[str]
-
-
-@cache
-def _tables() -> _Tables:
-    """Load the data files once, on the first text that is not pure ASCII."""
-    t2s = _load_t2s()
-    latin: dict[str, str] = dict(_ENCLOSED)
-    other: dict[str, str] = {}
-    data = resources.files("vigil") / "data" / "confusables.tsv"
-    for line in data.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            cp, target, name = line.split("\t")[:3]
-            (latin if name.startswith("LATIN ") else other)[chr(int(cp, 16))] = target
-
-    def fold_one(c: str) -> str:
-        out = []
-        for ch in unicodedata.normalize("NFKC", c):
-            if ch in _BLANKS:
-                out.append(" ")
-            elif ch not in _INVISIBLE and unicodedata.category(ch) != "Cf":
-                out.append(t2s.get(ch) or latin.get(ch) or ch)
-        return "".join(out)
-
-    keys = _char_class(other)[1:-1]
-    # Format characters live in planes 0, 1 and 14 (scanning them takes ~10 ms).
-    planes = chain(range(0x20000), range(0xE0000, 0xE1000))
-    formats = (c for c in map(chr, planes) if unicodedata.category(c) == "Cf")
-    special = set(chain(t2s, latin, _BLANKS, _INVISIBLE, formats))
-    astral = frozenset(c for c in special if c > "\uffff")
-    return _Tables(
-        fold=_CharMap(fold_one),
-        match=_CharMap(_match_one),
-        homoglyphs={ord(c): t for c, t in other.items()},
-        homoglyph_any=re.compile(f"[{keys}]"),
-        homoglyph_only=re.compile(f"[{keys}0-9_{_MARK_RANGES}]+"),
-        special=re.compile(_char_class(special - astral)),
-        special_astral=astral,
-    )
-
-
-def _load_t2s() -> dict[str, str]:
-    """Traditional -> simplified, one character to one character, first candidate."""
-    spec = importlib.util.find_spec("opencc")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("opencc-python-reimplemented is not installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "dictionary" / "TSCharacters.txt"
-    table: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        trad, _, simp = line.partition("\t")
-        first = simp.split(" ", 1)[0]
-        if len(trad) == 1 and len(first) == 1 and first != trad:
-            table[trad] = first
-    for trad, simp in table.items():  # follow chains (薴 -> 苧 -> 苎) so folding is idempotent
-        while simp in table and table[simp] != simp:
-            simp = table[simp]
-        table[trad] = simp
-    return table
 
 
 def _fold_chars(text: str, tables: _Tables) -> _View:
@@ -421,8 +140,8 @@ def _fold_chars(text: str, tables: _Tables) -> _View:
     ):
         return text, *_identity(n)  # nothing to fold: skip the translation
     fmap = tables.fold
-    out, st, en = _map_chars(text, *_identity(n), fmap, text.translate(fmap))
-    if fmap.joiners.present(text):
+    out, st, en = _map_chars(text, *_identity(n), fmap, _CLASS_LIMIT, text.translate(fmap))
+    if fmap.joiners.present(text, _CLASS_LIMIT):
         return _compose(out, st, en)
     return out, st, en
 
@@ -444,15 +163,9 @@ def _compose(text: str, st: Sequence[int], en: Sequence[int]) -> _View:
     return _splice(text, st, en, edits) if edits else (text, st, en)
 
 
-def _joins(c: str) -> bool:
-    """Whether NFKC may merge ``c`` into the character before it."""
-    return bool(unicodedata.combining(c)) or "\u1161" <= c <= "\u11c2"  # Hangul V/T jamo
-
-
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 _LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]")
-# Combining marks that NFKC may compose (diacritics); they belong to the token they mark.
-_MARK_RANGES = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+# A token: word characters and the combining marks (``_MARK_RANGES``) on them.
 _TOKEN_CHAR = re.compile(f"[\\w{_MARK_RANGES}]")
 _TOKEN = re.compile(f"[\\w{_MARK_RANGES}]*")
 
@@ -487,28 +200,8 @@ def _fold_homoglyphs(text: str, lang: str | None, tables: _Tables) -> str:
 
 # --- match view ------------------------------------------------------------------------
 
-_MARK = re.compile(f"[{_MARK_RANGES}]")
-_ONLY_MARKS = re.compile(f"[{_MARK_RANGES}]+")
 # Latin letters that may carry a diacritic, and the generic combining marks.
 _LATIN_MARKED = re.compile(f"[\u00c0-\u024f\u1e00-\u1eff{_MARK_RANGES}]")
-_STROKED = {"ø": "o", "đ": "d", "ł": "l", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i", "ƶ": "z"}
-
-
-def _match_one(c: str) -> str:
-    """Step 5 for one character: casefold, Latin diacritics, generic combining marks."""
-    out = []
-    for ch in c.casefold():
-        if _MARK.match(ch):
-            continue
-        if not ch.isascii():
-            nfd = unicodedata.normalize("NFD", ch)
-            base = nfd[0]
-            if len(nfd) > 1 and base.isascii() and base.isalpha() and _ONLY_MARKS.fullmatch(nfd, 1):
-                ch = base
-            else:
-                ch = _STROKED.get(ch, ch)
-        out.append(ch)
-    return "".join(out)
 
 
 def _fold_case(text: str, st: Sequence[int], en: Sequence[int], tables: _Tables) -> _View:
@@ -517,7 +210,7 @@ def _fold_case(text: str, st: Sequence[int], en: Sequence[int], tables: _Tables)
     # casefold never shortens a character, so an unchanged length means one to one
     if len(folded) == len(text) and not _LATIN_MARKED.search(text):
         return folded, st, en
-    return _map_chars(text, st, en, tables.match)
+    return _map_chars(text, st, en, tables.match, _CLASS_LIMIT)
 
 
 # Two or more whitespace characters, or one that is not " " (checked looking back).

@@ -372,6 +372,89 @@ def policy_validate(file: Annotated[Path, typer.Argument(help="Policy YAML file.
               f"{len(pol.data.ladder)} ladder steps")
 
 
+@app.command("train")
+def train_cmd(
+    data: Annotated[Path | None, typer.Option(help="The labelled datasets folder "
+                                                   "(default: $VIGIL_DATA or ../shared/data).")
+                    ] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Artefact to write (default: the "
+                                                     "package's models/text.npz).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Also write the cross-validated quality "
+                                                     "report (markdown) here.")] = None,
+    floor: Annotated[bool, typer.Option(help="Measure the floor model beside ours in the "
+                                             "report.")] = True,
+) -> None:
+    """Rebuild the shipped text classifiers from the licensed datasets and the seeds
+    (fixed seeds: the same data gives the same artefact)."""
+    from vigil.detectors.classifier import default_model_path
+    from vigil.train import find_data_dir, save, train
+    from vigil.train_report import write_report
+
+    try:
+        data_dir = find_data_dir(data)
+        trained = train(data_dir, progress=lambda m: err.print(m, highlight=False))
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    path = output or default_model_path()
+    version = save(trained, path)
+    out.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, version {version}) in "
+              f"{trained.seconds:.0f} s")
+    if report is not None:
+        write_report(trained, data_dir, report, floor=floor,
+                     progress=lambda m: err.print(m, highlight=False))
+        out.print(f"wrote {report}")
+
+
+@app.command("eval")
+def eval_cmd(
+    dataset: Annotated[Path | None, typer.Argument(
+        help="CSV or JSONL with text and category ('none' for clean rows); optional lang.")
+    ] = None,
+    policy: PolicyOpt = None,
+    functional: Annotated[bool, typer.Option(help="Also run the functional test cases.")
+                          ] = True,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Precision, recall, F1 and ROC-AUC per category on a labelled file, and accuracy on
+    the functional test cases (negation, counter-speech, quoting, obfuscation...)."""
+    from vigil.functional import flag_fn_from_policy, load_cases, run_cases
+    from vigil.quality import eval_rows, read_labelled
+    from vigil.quality import fmt as f3
+
+    pol = _load_policy(policy)
+    detectors = default_detectors()
+    result: dict[str, Any] = {}
+    if dataset is not None:
+        try:
+            rows = read_labelled(dataset)
+        except InputError as exc:
+            raise _fail(str(exc)) from None
+        result["dataset"] = {"path": str(dataset), "rows": len(rows),
+                             "categories": eval_rows(rows, detectors, pol)}
+    if functional:
+        rep = run_cases(load_cases(), flag_fn_from_policy(detectors, pol))
+        result["functional"] = {
+            "overall": rep.overall.accuracy,
+            "by_kind": {k: v.accuracy for k, v in rep.by_kind.items()},
+        }
+        functional_table = rep.table()
+    if fmt == "json":
+        out.print_json(json.dumps(result))
+        return
+    if "dataset" in result:
+        t = Table(title=f"{dataset} ({result['dataset']['rows']:,} rows)")
+        for col in ("category", "n", "positives", "precision", "recall", "F1", "ROC-AUC"):
+            t.add_column(col, justify="left" if col == "category" else "right")
+        for cat, m in result["dataset"]["categories"].items():
+            t.add_row(cat, f"{m['n']:,.0f}", f"{m['positives']:,.0f}", f3(m["precision"]),
+                      f3(m["recall"]), f3(m["f1"]), f3(m["roc_auc"]))
+        out.print(t)
+    if functional:
+        out.print("Functional tests (accuracy per kind)")
+        out.print(functional_table, highlight=False)
+
+
 @log_app.command("verify")
 def log_verify(
     db: DbOpt = None,

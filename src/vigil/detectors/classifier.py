@@ -32,12 +32,24 @@ _WORD = re.compile(r"(?u)\b\w+\b")
 
 
 @dataclass(slots=True)
+class _Stage2:
+    coef: np.ndarray
+    intercept: float
+    w1: float
+    w2: float
+    bias: float
+    lo: float
+    hi: float
+
+
+@dataclass(slots=True)
 class _LangModel:
     blocks: list[Block]
     categories: tuple[str, ...]
     weights: np.ndarray  # features × categories
     intercepts: np.ndarray
     platt: np.ndarray  # categories × 2 (a, b)
+    stage2: list[_Stage2 | None]
 
     def transform(self, texts: list[str]) -> Any:
         return transform(self.blocks, texts)
@@ -59,7 +71,9 @@ class ClassifierDetector:
     name = "classifier"
     cost = 2
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, stage2: bool = True) -> None:
+        from vigil import embeddings
+
         self.path = Path(path) if path is not None else default_model_path()
         raw = self.path.read_bytes()
         self.version = "1." + hashlib.sha256(raw).hexdigest()[:12]
@@ -80,12 +94,22 @@ class ClassifierDetector:
             weights = np.stack(
                 [arrays[f"{lang}.{c}.coef"].astype(np.float32) for c in cats], axis=1
             )
+            s2: list[_Stage2 | None] = []
+            for m in models:
+                st = m.get("stage2")
+                s2.append(None if st is None else _Stage2(
+                    arrays[f"{lang}.{m['category']}.emb_coef"], st["intercept"],
+                    *st["stack"], *st["band"]))
             self.langs_[lang] = _LangModel(
                 blocks, cats, weights,
                 np.array([m["intercept"] for m in models], dtype=np.float32),
                 np.array([m["platt"] for m in models], dtype=np.float32),
+                s2,
             )
         self.categories = tuple(sorted({c for m in self.langs_.values() for c in m.categories}))
+        wants = any(s is not None for m in self.langs_.values() for s in m.stage2)
+        self.embedder_ = (embeddings.Embedder() if stage2 and wants and embeddings.available()
+                          else None)
 
     def _route(self, p: Prepared) -> str:
         lang = detect_lang(p.item.text, p.item.lang)
@@ -111,8 +135,31 @@ class ClassifierDetector:
             X = m.transform([batch[i].match.text for i in rows])
             z = np.asarray(X @ m.weights) + m.intercepts
             probs = 1.0 / (1.0 + np.exp(-(m.platt[:, 0] * z + m.platt[:, 1])))
+            if self.embedder_ is not None:
+                self._second_stage(m, [batch[i] for i in rows], z, probs)
             res.append((lang, rows, X, probs))
         return res
+
+    def _second_stage(self, m: _LangModel, items: Sequence[Prepared], z: np.ndarray,
+                      probs: np.ndarray) -> None:
+        """Where the first stage is unsure, stack it with the sentence-embedding head."""
+        assert self.embedder_ is not None
+        bands = {c: (probs[:, c] >= s.lo) & (probs[:, c] <= s.hi)
+                 for c, s in enumerate(m.stage2) if s is not None}
+        if not bands:
+            return
+        need = np.flatnonzero(np.logical_or.reduce(list(bands.values())))
+        if need.size == 0:
+            return
+        E = self.embedder_.encode([items[int(k)].folded.text for k in need])
+        where = {int(k): r for r, k in enumerate(need)}
+        for c, mask in bands.items():
+            s = m.stage2[c]
+            assert s is not None
+            ks = np.flatnonzero(mask)
+            z2 = E[[where[int(k)] for k in ks]] @ s.coef + s.intercept
+            logit = s.w1 * z[ks, c] + s.w2 * z2 + s.bias
+            probs[ks, c] = 1.0 / (1.0 + np.exp(-logit))
 
     def detect(self, batch: Sequence[Prepared]) -> list[list[Signal]]:
         out: list[list[Signal]] = [[] for _ in batch]

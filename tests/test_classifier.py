@@ -56,7 +56,7 @@ def test_shipped_model_conforms(shipped: ClassifierDetector) -> None:
 
 
 def test_evidence_points_into_the_original(shipped: ClassifierDetector) -> None:
-    text = "u r a w\u200borthless st*pid 1d10t, fr33 c@sh"
+    text = "y0u are a w\u200borthless stuuupid b1tch, shut up"
     (sigs,) = shipped.detect([Prepared(Item(id="1", account="", text=text))])
     harassment = next(s for s in sigs if s.category == "harassment")
     assert harassment.score >= 0.5

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from vigil.context import CONTEXT_CATEGORIES, RECHECK_FROM, damp_quoted, without_quotes
 from vigil.detectors import Detector, Prepared, Signal
 from vigil.items import Item, Sanction, Strike
 from vigil.policy import Policy, Verdict, evaluate
@@ -96,13 +97,41 @@ def _id(*parts: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
 
 
-def detect(batch: Sequence[Item], detectors: Sequence[Detector]) -> list[list[Signal]]:
-    """Run every detector over the batch, cheapest first; one signal list per item."""
+def _run(batch: Sequence[Item], detectors: Sequence[Detector]) -> list[list[Signal]]:
     prepared = [Prepared(it) for it in batch]
     out: list[list[Signal]] = [[] for _ in batch]
     for det in sorted(detectors, key=lambda d: d.cost):
         for acc, found in zip(out, det.detect(prepared), strict=True):
             acc.extend(found)
+    return out
+
+
+def detect(batch: Sequence[Item], detectors: Sequence[Detector], *, context: bool = True
+           ) -> list[list[Signal]]:
+    """Run every detector over the batch, cheapest first; one signal list per item.
+
+    With ``context``, items whose abuse, hate, violence or sexual content may sit inside
+    quotation marks are scored again with the quotations blanked, and harm found only in
+    quoted words is damped (reported speech, see ``vigil.context``)."""
+    out = _run(batch, detectors)
+    if not context:
+        return out
+    redo: list[int] = []
+    blanked: list[Item] = []
+    for i, (item, sigs) in enumerate(zip(batch, out, strict=True)):
+        if not any(s.category in CONTEXT_CATEGORIES and s.score >= RECHECK_FROM for s in sigs):
+            continue
+        text = without_quotes(item.text)
+        if text is not None:
+            redo.append(i)
+            blanked.append(replace(item, text=text))
+    if not redo:
+        return out
+    for i, sigs in zip(redo, _run(blanked, detectors), strict=True):
+        best: dict[str, float] = {}
+        for s in sigs:
+            best[s.category] = max(best.get(s.category, 0.0), s.score)
+        out[i] = damp_quoted(out[i], best)
     return out
 
 

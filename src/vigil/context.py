@@ -1,0 +1,73 @@
+"""Reported speech: words inside quotation marks are being quoted, usually to report or
+condemn them, not said by the author. ``audit.detect`` scores such items a second time with
+the quotations blanked out; a harm that lives only inside the quotes is damped, and its
+evidence says so."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from vigil.detectors import Evidence, Signal
+
+#: Categories whose words are commonly quoted to report or condemn them.
+CONTEXT_CATEGORIES = frozenset({"hate", "harassment", "violence", "sexual"})
+#: A quoted-only harm keeps at most this share of its score.
+QUOTE_KEEP = 0.4
+#: Items are looked at again only when some context category scored at least this.
+RECHECK_FROM = 0.3
+
+_OPEN = r"(?:(?<=^)|(?<=[\s(\[:：,，]))"
+_CLOSE = r"(?=$|[\s)\].,!?;:，。！？；：])"
+_QUOTED = re.compile(
+    "|".join([
+        rf'{_OPEN}"([^"\n]{{2,400}})"{_CLOSE}',
+        rf"{_OPEN}'([^'\n]{{2,400}}?)'{_CLOSE}",
+        r"“([^”\n]{2,400})”",
+        r"‘([^’\n]{2,400})’",
+        r"「([^」\n]{2,400})」",
+        r"『([^』\n]{2,400})』",
+        r"《([^》\n]{2,400})》",
+    ])
+)
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the text inside quotation marks (the quote marks excluded)."""
+    spans = []
+    for m in _QUOTED.finditer(text):
+        g = next(i for i in range(1, (m.lastindex or 0) + 1) if m.group(i) is not None)
+        spans.append(m.span(g))
+    return spans
+
+
+def without_quotes(text: str) -> str | None:
+    """The text with every quotation blanked (same length, so offsets hold), or None when
+    it quotes nothing — or nothing but quotes."""
+    spans = quoted_spans(text)
+    if not spans:
+        return None
+    chars = list(text)
+    for s, e in spans:
+        chars[s:e] = " " * (e - s)
+    out = "".join(chars)
+    return out if out.strip(" \"'“”‘’「」『』《》") else None
+
+
+def damp_quoted(signals: list[Signal], unquoted: dict[str, float]) -> list[Signal]:
+    """Lower each context signal to what the text scores without its quotations (but keep
+    ``QUOTE_KEEP`` of it: quoting can also endorse)."""
+    out = []
+    for s in signals:
+        rest = unquoted.get(s.category, 0.0)
+        if s.category in CONTEXT_CATEGORIES and s.score > rest:
+            score = round(max(rest, s.score * QUOTE_KEEP), 4)
+            ev = tuple(_note(e) for e in s.evidence)
+            s = replace(s, score=score, evidence=ev)
+        out.append(s)
+    return out
+
+
+def _note(e: Evidence) -> Evidence:
+    note = f"{e.note}; " if e.note else ""
+    return replace(e, note=f"{note}inside a quotation (reported speech): score damped")

@@ -50,3 +50,28 @@ def test_context_can_be_switched_off() -> None:
     it = Item(id="1", account="a", text='Someone wrote "they are vermin"')
     (sigs,) = detect([it], [KeywordDetector()], context=False)
     assert next(s for s in sigs if s.category == "hate").score == 0.9
+
+
+@pytest.mark.parametrize(("text", "addressed"), [
+    ("you idiot", True), ("@sam what an idiot", True), ("he is an idiot", True),
+    ("what an idiot move, the printer jammed again", False),
+    ("你个傻逼", True), ("这破电脑又死机了，真他妈烦", False), ("他妈的又下雨", False),
+    ("他就是个傻逼", True),
+])
+def test_addresses_someone(text: str, addressed: bool) -> None:
+    from vigil.context import addresses_someone
+
+    assert addresses_someone(text) is addressed
+
+
+def test_untargeted_harassment_is_damped() -> None:
+    from vigil.context import UNTARGETED_KEEP
+
+    det = [KeywordDetector()]
+    aimed = Item(id="1", account="a", text="you idiot")
+    nobody = Item(id="2", account="a", text="what an idiot design")
+    a, n = detect([aimed, nobody], det)
+    assert next(s for s in a if s.category == "harassment").score == 0.75
+    damped = next(s for s in n if s.category == "harassment")
+    assert damped.score == pytest.approx(0.75 * UNTARGETED_KEEP)
+    assert "not aimed at a person" in damped.evidence[0].note

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from vigil.context import CONTEXT_CATEGORIES, RECHECK_FROM, damp_quoted, without_quotes
+from vigil.context import (
+    CONTEXT_CATEGORIES,
+    RECHECK_FROM,
+    damp_quoted,
+    damp_untargeted,
+    without_quotes,
+)
 from vigil.detectors import Detector, Prepared, Signal
 from vigil.items import Item, Sanction, Strike
 from vigil.policy import Policy, Verdict, evaluate
@@ -110,12 +116,15 @@ def detect(batch: Sequence[Item], detectors: Sequence[Detector], *, context: boo
            ) -> list[list[Signal]]:
     """Run every detector over the batch, cheapest first; one signal list per item.
 
-    With ``context``, items whose abuse, hate, violence or sexual content may sit inside
-    quotation marks are scored again with the quotations blanked, and harm found only in
-    quoted words is damped (reported speech, see ``vigil.context``)."""
+    With ``context`` (see ``vigil.context``): harassment in a text that addresses no one is
+    damped (swearing is not abuse unless aimed at someone), and items whose abuse, hate,
+    violence or sexual content may sit inside quotation marks are scored again with the
+    quotations blanked, so harm found only in quoted words is damped (reported speech)."""
     out = _run(batch, detectors)
     if not context:
         return out
+    out = [damp_untargeted(sigs, item.text) if any(s.category == "harassment" for s in sigs)
+           else sigs for item, sigs in zip(batch, out, strict=True)]
     redo: list[int] = []
     blanked: list[Item] = []
     for i, (item, sigs) in enumerate(zip(batch, out, strict=True)):

@@ -384,6 +384,10 @@ def train_cmd(
                                                      "report (markdown) here.")] = None,
     floor: Annotated[bool, typer.Option(help="Measure the floor model beside ours in the "
                                              "report.")] = True,
+    stage2: Annotated[bool, typer.Option(help="Fit the sentence-embedding second stage "
+                                              "(kept per model only where it helps).")] = True,
+    cache: Annotated[Path, typer.Option(help="Embedding cache for re-runs.")] = Path(
+        ".cache/vigil/embeddings.npz"),
 ) -> None:
     """Rebuild the shipped text classifiers from the licensed datasets and the seeds
     (fixed seeds: the same data gives the same artefact)."""
@@ -393,7 +397,8 @@ def train_cmd(
 
     try:
         data_dir = find_data_dir(data)
-        trained = train(data_dir, progress=lambda m: err.print(m, highlight=False))
+        trained = train(data_dir, progress=lambda m: err.print(m, highlight=False),
+                        stage2=stage2, cache=cache)
     except InputError as exc:
         raise _fail(str(exc)) from None
     path = output or default_model_path()

@@ -71,3 +71,38 @@ def damp_quoted(signals: list[Signal], unquoted: dict[str, float]) -> list[Signa
 def _note(e: Evidence) -> Evidence:
     note = f"{e.note}; " if e.note else ""
     return replace(e, note=f"{note}inside a quotation (reported speech): score damped")
+
+
+# -- who is addressed -------------------------------------------------------------------
+
+#: Harassment is abuse aimed at someone; with no one addressed or named it keeps this
+#: share of its score (swearing at the weather is not harassment).
+UNTARGETED_KEEP = 0.5
+_TARGET_EN = re.compile(
+    r"(?i)(?:@\w+|\b(?:you|your|yours|yourself|you're|youre|ya|u|ur|he|him|his|she|her|"
+    r"they|them|their|this guy|that guy|this girl|that girl|these people|those people)\b)"
+)
+_TARGET_ZH = re.compile(r"@\S+|你|您|他|她|它们|他们|她们|这人|那人|此人|楼主")
+_NOT_A_TARGET_ZH = re.compile(r"他妈|她妈|你妈的|tmd", re.I)
+
+
+def addresses_someone(text: str) -> bool:
+    """Does the text address or name a person (a pronoun, an @mention)?"""
+    if _TARGET_EN.search(text):
+        return True
+    return bool(_TARGET_ZH.search(_NOT_A_TARGET_ZH.sub("", text)))
+
+
+def damp_untargeted(signals: list[Signal], text: str) -> list[Signal]:
+    """Lower harassment signals of a text that addresses no one."""
+    if addresses_someone(text):
+        return signals
+    out = []
+    for s in signals:
+        if s.category == "harassment":
+            note = "no one is addressed or named: not aimed at a person; score damped"
+            ev = tuple(replace(e, note=f"{e.note}; {note}" if e.note else note)
+                       for e in s.evidence)
+            s = replace(s, score=round(s.score * UNTARGETED_KEEP, 4), evidence=ev)
+        out.append(s)
+    return out

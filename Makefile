@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DB ?= sqlite:///demo/vigil.db
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench models clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,9 @@ lint: install
 
 test: lint
 	$(BIN)/pytest -q
+
+models: install
+	$(BIN)/vigil train --report docs/quality.md
 
 bench: install
 	$(BIN)/python benchmarks/audit_throughput.py

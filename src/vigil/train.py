@@ -262,8 +262,10 @@ def fit_category(X: Any, y: np.ndarray, *, C: float, folds: int = FOLDS,
 
 
 C_BY_LANG = {"en": 10.0, "zh": 3.0}
-#: Stage 2 runs where the first stage's probability lies in this band...
-BAND = (0.03, 0.97)
+#: Stage 2 runs where the first stage's probability lies in a band: the widest of these
+#: that holds at most MAX_IN_BAND of the training rows (it costs a sentence embedding)...
+BANDS = ((0.03, 0.97), (0.1, 0.9), (0.2, 0.8), (0.3, 0.7))
+MAX_IN_BAND = 0.35
 #: ...and is kept only if it raises out-of-fold ROC-AUC by at least this much.
 MIN_GAIN = 0.003
 
@@ -288,15 +290,21 @@ def fit_stage2(m: CategoryModel, E: np.ndarray, y: np.ndarray, *, folds: int = F
     bias = float(stacker.intercept_[0])
     p1 = sigmoid(m.oof, m.platt_a, m.platt_b)
     stacked = sigmoid(w1 * m.oof + w2 * oof_e, 1.0, bias)
-    band = (p1 >= BAND[0]) & (p1 <= BAND[1])
+    auc1 = _auc(y, p1)
+    for lo, hi in BANDS:
+        band = (p1 >= lo) & (p1 <= hi)
+        if band.mean() <= MAX_IN_BAND:
+            break
+    else:
+        return None
     cascade = np.where(band, stacked, p1)
-    auc1, auc2 = _auc(y, p1), _auc(y, cascade)
+    auc2 = _auc(y, cascade)
     if not auc2 >= auc1 + MIN_GAIN:
         return None
     head = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000)
     head.fit(E, y)
     return Stage2(head.coef_[0].astype(np.float32), float(head.intercept_[0]),
-                  (w1, w2, bias), BAND, cascade, auc1, auc2, float(band.mean()))
+                  (w1, w2, bias), (lo, hi), cascade, auc1, auc2, float(band.mean()))
 
 
 @dataclass(slots=True)

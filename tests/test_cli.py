@@ -121,7 +121,8 @@ def test_score_is_stateless_and_keeps_its_contract(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in outp.read_text().splitlines()]
     assert [x["id"] for x in lines] == ["1", "2", "3", "4", "5"]
     for x in lines:
-        assert set(x) >= {"id", "scores", "verdict", "evidence"}
+        assert set(x) >= {"id", "scores", "flags", "verdict", "evidence"}
+        assert (x["verdict"] == "allow") == (x["flags"] == [])
         assert all(0.0 <= v <= 1.0 for v in x["scores"].values())
     by = {x["id"]: x for x in lines}
     assert by["1"]["verdict"] == "allow" and by["1"]["evidence"] == []
@@ -223,3 +224,24 @@ def test_killed_run_loses_nothing_committed(tmp_path: Path) -> None:
     assert state(killed_db) == state(clean_db)
     out = subprocess.run([*vigil, "log", "verify"], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_eval_reports_per_category_metrics(tmp_path: Path) -> None:
+    rows = [
+        {"text": "Earn $500 a day from home!!! DM me on telegram @richquick", "category": "spam"},
+        {"text": "加微信 abc12345 免费领取, 兼职刷单 日赚500", "category": "spam"},
+        {"text": "see you at the meeting tomorrow", "category": "none"},
+        {"text": "I will find you and kill you", "category": "violence"},
+        {"text": "lovely weather for a walk", "category": "none"},
+    ]
+    src = write_jsonl(tmp_path / "eval.jsonl", rows)  # type: ignore[arg-type]
+    code, out, _ = invoke("eval", str(src), "--no-functional", "--format", "json")
+    assert code == 0
+    cats = json.loads(out)["dataset"]["categories"]
+    assert set(cats) == {"spam", "violence"}
+    assert cats["spam"]["positives"] == 2 and cats["spam"]["recall"] == 1.0
+    assert 0.0 <= cats["spam"]["precision"] <= 1.0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,category\nhello,nonsense\n", encoding="utf-8")
+    code, _, errs = invoke("eval", str(bad), "--no-functional")
+    assert code == 2 and "line 2" in errs and "category" in errs

@@ -207,7 +207,8 @@ def score_cmd(
     batch_size: Annotated[int, typer.Option(min=1)] = 1000,
 ) -> None:
     """Score items without storing anything: one JSONL line per input line with
-    {"id", "scores": {category: probability}, "verdict", "evidence"}."""
+    {"id", "scores": {category: probability}, "flags", "verdict", "evidence"}; flags are
+    the categories whose score reaches the policy's review band or an action threshold."""
     pol = _load_policy(policy)
     detectors = default_detectors()
     cats = sorted({c for d in detectors for c in d.categories})
@@ -243,7 +244,9 @@ def _score_line(item: Item, sigs: list[Any], pol: Policy, cats: list[str]) -> di
     verdict = v.action if v.action != "allow" or not v.review else "review"
     evidence = [dict(e.to_dict(), category=s.category, detector=s.detector)
                 for s in sigs for e in s.evidence]
-    return {"id": item.id, "scores": scores, "verdict": verdict, "evidence": evidence}
+    flags = sorted(f.category for f in v.findings)
+    return {"id": item.id, "scores": scores, "flags": flags, "verdict": verdict,
+            "evidence": evidence}
 
 
 @app.command("report")

@@ -71,7 +71,7 @@ class KeywordDetector:
     RULES: ClassVar[dict[str, tuple[str, float]]] = {
         "buynow": ("spam", 0.95),
         "cheapdeal": ("spam", 0.6),
-        "vermin": ("hate", 0.9),
+        "vermin": ("hate", 0.97),
         "idiot": ("harassment", 0.75),
         "groomer": ("child_safety", 0.5),
     }

@@ -357,10 +357,10 @@ def test_evidence_indexes_the_original_text_with_real_detectors(policy: Policy) 
 
 def test_statement_of_reasons_directly(policy: Policy) -> None:
     it = item("p1", "vermin")
-    v = evaluate([Signal("hate", 0.9, "k", "1")], policy)
+    v = evaluate([Signal("hate", 0.97, "k", "1")], policy)
     reasons = statement_of_reasons(it, v, policy)
     assert reasons["rule"] == "hate.remove"
-    assert reasons["facts"].startswith("hate score 0.90 reached the remove threshold 0.85")
+    assert reasons["facts"].startswith("hate score 0.97 reached the remove threshold 0.95")
 
 
 # -- edits: previous actions -----------------------------------------------------------

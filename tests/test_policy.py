@@ -457,14 +457,14 @@ def test_problems_name_the_given_source() -> None:
 
 def test_error_in_a_file_loaded_from_disk(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    text = default_text().replace("severity: 4\n    thresholds: {remove: 0.85}",
-                                  "severity: 4\n    thresholds: {remove: 85}", 1)
+    text = default_text().replace("severity: 4\n    thresholds: {remove: 0.95}",
+                                  "severity: 4\n    thresholds: {remove: 95}", 1)
     assert text != default_text()
     path.write_text(text, encoding="utf-8")
     with pytest.raises(PolicyError) as info:
         load_policy(path)
     (p,) = info.value.problems
-    assert p.file == f"{path}:{line_of(text, 'remove: 85')}"
+    assert p.file == f"{path}:{line_of(text, 'remove: 95')}"
     assert p.key == "categories.hate.thresholds"
 
 
@@ -522,7 +522,8 @@ def test_review_band(policy: Policy, score: float) -> None:
         ("sexual", 0.6, "label", 0.6),
         ("sexual", 0.85, "remove", 0.85),
         ("harassment", 0.7, "label", 0.7),
-        ("hate", 0.85, "remove", 0.85),
+        ("hate", 0.95, "remove", 0.95),
+        ("violence", 0.93, "remove", 0.93),
         ("misinformation", 0.8, "label", 0.8),
         ("plagiarism", 0.95, "restrict", 0.9),
     ],
@@ -555,8 +556,8 @@ def test_strongest_action_across_categories_wins(policy: Policy) -> None:
 
 
 def test_tie_on_action_goes_to_the_more_severe_category(policy: Policy) -> None:
-    for signals in ([sig("spam", 0.99), sig("hate", 0.86)],
-                    [sig("hate", 0.86), sig("spam", 0.99)]):
+    for signals in ([sig("spam", 0.99), sig("hate", 0.96)],
+                    [sig("hate", 0.96), sig("spam", 0.99)]):
         v = evaluate(signals, policy)
         assert v.action == "remove"
         assert v.category == "hate"  # severity 4 beats spam's 2, despite the lower score

@@ -12,15 +12,14 @@ ratio (1)/(2) is the pipeline's overhead over detection.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sqlite3
-import sys
 import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+
+import _machine
 
 from vigil.audit import detect
 from vigil.demo_corpus import generate
@@ -51,16 +50,7 @@ def corpus(n: int) -> list[Item]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}; {os.cpu_count()} cores; Python {sys.version.split()[0]}; "
-            f"SQLite {sqlite3.sqlite_version}; {platform.system()} {platform.release()}")
+    return _machine.machine("sqlalchemy", "numpy") + f"; SQLite {sqlite3.sqlite_version}"
 
 
 def main() -> None:

@@ -19,17 +19,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import platform
 import random
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import _machine
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
@@ -65,19 +63,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}; {os.cpu_count()} cores; Python {sys.version.split()[0]}; "
-            f"numpy {version('numpy')}; scipy {version('scipy')}; "
-            f"scikit-learn {version('scikit-learn')}; "
-            f"alt-profanity-check {version('alt-profanity-check')}; "
-            f"{platform.system()} {platform.release()}")
+    return _machine.machine("numpy", "scipy", "scikit-learn", "alt-profanity-check")
 
 
 def bench_texts(data: Path, n: int, seed: int = 5) -> list[tuple[str, str]]:

@@ -27,7 +27,7 @@ def available() -> bool:
 class Embedder:
     """Lazily loaded USE encoder; ``encode`` returns float32 L2-normalised rows."""
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 2) -> None:
         self.threads = threads
         self._model: Any = None
 

@@ -309,8 +309,10 @@ def test_flag_fn_from_policy_flags_actions_and_reviews_but_not_weak_signals() ->
 
 
 def test_current_default_detectors(cases: list[Case]) -> None:
-    """Scores the detectors a default install runs. No threshold yet: run with ``-s`` to
-    see the table; the >= 90 % bar comes once the trained models land."""
+    """Scores the detectors a default install runs (``-s`` shows the table).
+
+    The target is >= 90 % for every kind; docs/quality.md says which kinds meet it. This
+    test holds what is met and keeps the rest from sliding back."""
     report: FunctionalReport = run_cases(
         cases, flag_fn_from_policy(default_detectors(), load_policy())
     )
@@ -320,3 +322,10 @@ def test_current_default_detectors(cases: list[Case]) -> None:
     assert report.overall.total == len(cases)
     assert sum(t.total for t in report.by_kind.values()) == len(cases)
     assert len(report.failures) == report.overall.total - report.overall.passed
+    met = ("quoting", "identity_positive", "reclaimed", "threat", "untargeted_profanity",
+           "obfuscated")
+    for kind in met:
+        assert report.by_kind[kind].accuracy >= 0.9, (kind, report.table())
+    for kind in KINDS:
+        assert report.by_kind[kind].accuracy >= 0.7, (kind, report.table())
+    assert report.overall.accuracy >= 0.87, report.table()

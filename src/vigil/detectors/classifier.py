@@ -166,21 +166,28 @@ class ClassifierDetector:
         for lang, rows, X, probs in self._score(batch):
             m = self.langs_[lang]
             for k, r in enumerate(rows):
+                row = slice(X.indptr[k], X.indptr[k + 1])
+                words: list[re.Match[str]] | None = None
                 for c, cat in enumerate(m.categories):
                     pr = float(probs[k, c])
                     if pr < EMIT_FROM:
                         continue
                     ev: tuple[Evidence, ...] = ()
                     if pr >= EVIDENCE_FROM:
-                        ev = self._evidence(batch[r], m, X[k], c)
+                        if words is None:
+                            words = list(_WORD.finditer(batch[r].match.text))
+                        ev = self._evidence(batch[r], m, X.indices[row], X.data[row], c,
+                                            words)
                     out[r].append(Signal(cat, round(pr, 4), self.name, self.version, ev))
         return out
 
-    def _evidence(self, p: Prepared, m: _LangModel, x: Any, c: int) -> tuple[Evidence, ...]:
+    def _evidence(self, p: Prepared, m: _LangModel, idx: np.ndarray, data: np.ndarray,
+                  c: int, words: list[re.Match[str]]) -> tuple[Evidence, ...]:
         """The n-grams that pushed this score up most, as spans of the original text."""
-        idx = x.indices
-        contrib = x.data * m.weights[idx, c]
-        order = np.argsort(-contrib)[:MAX_EVIDENCE]
+        contrib = data * m.weights[idx, c]
+        top = np.argpartition(-contrib, MAX_EVIDENCE)[:MAX_EVIDENCE] \
+            if len(contrib) > MAX_EVIDENCE else np.arange(len(contrib))
+        order = top[np.argsort(-contrib[top])]
         norm = p.match
         found: list[Evidence] = []
         seen: set[tuple[int, int]] = set()
@@ -188,7 +195,7 @@ class ClassifierDetector:
             if contrib[j] <= 0:
                 break
             gram, analyzer = m.gram(int(idx[j]))
-            span = _locate(norm.text, gram, analyzer)
+            span = _locate(norm.text, gram, analyzer, words)
             if span is None:
                 continue
             s, e = norm.to_original(*span)
@@ -213,7 +220,8 @@ class ClassifierDetector:
         ]
 
 
-def _locate(text: str, gram: str, analyzer: str) -> tuple[int, int] | None:
+def _locate(text: str, gram: str, analyzer: str, toks: list[re.Match[str]]
+            ) -> tuple[int, int] | None:
     if analyzer in ("char", "char_wb"):
         gram = gram.strip()
         if not gram:
@@ -221,7 +229,6 @@ def _locate(text: str, gram: str, analyzer: str) -> tuple[int, int] | None:
         i = text.find(gram)
         return (i, i + len(gram)) if i >= 0 else None
     words = gram.split(" ")
-    toks = list(_WORD.finditer(text))
     for i in range(len(toks) - len(words) + 1):
         if all(toks[i + k].group() == w for k, w in enumerate(words)):
             return toks[i].start(), toks[i + len(words) - 1].end()

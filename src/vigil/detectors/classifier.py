@@ -112,7 +112,11 @@ class ClassifierDetector:
                           else None)
 
     def _route(self, p: Prepared) -> str:
-        lang = detect_lang(p.item.text, p.item.lang)
+        """Chinese text to the Chinese models, everything else to the English ones."""
+        text = p.item.text
+        if p.item.lang is None and text.isascii():
+            return "en"
+        lang = detect_lang(text, p.item.lang)
         return "zh" if lang == "zh" and "zh" in self.langs_ else "en"
 
     def probabilities(self, batch: Sequence[Prepared]) -> list[dict[str, float]]:

@@ -16,7 +16,6 @@ from vigil.detectors import (
 )
 from vigil.errors import (
     InputError,
-    IntegrityError,
     PolicyError,
     PolicyProblem,
     StoreError,
@@ -43,7 +42,6 @@ __all__ = [  # noqa: RUF022 - plain sorted(), checked by tests/test_public_api.p
     "Example",
     "Finding",
     "InputError",
-    "IntegrityError",
     "Item",
     "Media",
     "Normalized",

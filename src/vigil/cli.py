@@ -30,7 +30,7 @@ from vigil.ingest import Tally, audit_batch, batched
 from vigil.items import Item
 from vigil.policy import Policy, evaluate, load_policy
 from vigil.readers import Reject, count_lines, read_items, write_reject
-from vigil.reports import account_summary, build_report, decision_rows
+from vigil.reports import account_dict, account_summary, build_report, decision_rows
 from vigil.store import Store
 
 app = typer.Typer(
@@ -331,8 +331,9 @@ def accounts_show(
 ) -> None:
     """An account's standing: items, strikes (decayed), sanctions and whether in force."""
     pol = _load_policy(policy)
-    summaries = account_summary(_open_store(db), account, platform, datetime.now(UTC),
-                                pol.data.strikes.half_life_days)
+    now = datetime.now(UTC)
+    summaries = [account_dict(a, now) for a in account_summary(
+        _open_store(db), account, platform, now, pol.data.strikes.half_life_days)]
     if not summaries:
         raise _fail(f"no account {account!r}" + (f" on {platform}" if platform else ""), 1)
     if fmt == "json":

@@ -4,7 +4,8 @@
     ├── InputError        a line, row or field of user input is malformed (carries where)
     ├── PolicyError       a policy file is invalid (carries every problem: file, key, why)
     └── StoreError        the store cannot do what was asked
-        └── IntegrityError    the audit log or a recorded row does not verify
+
+A log that does not verify is not an exception: ``Store.verify_log`` returns what it found.
 """
 
 from __future__ import annotations
@@ -52,6 +53,3 @@ class PolicyError(VigilError):
 class StoreError(VigilError):
     """The store cannot do what was asked."""
 
-
-class IntegrityError(StoreError):
-    """Recorded history does not verify."""

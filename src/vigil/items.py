@@ -58,11 +58,13 @@ class Item:
 
 @dataclass(slots=True)
 class Account:
-    """An author on a platform and a summary of its standing."""
+    """An author on a platform and its standing at a moment: items by current action,
+    decayed strike points, status (active / restricted / suspended / shut_down)."""
 
     platform: str
     id: str
     items: int = 0
+    items_by_action: dict[str, int] = field(default_factory=dict)
     strike_points: float = 0.0
     status: str = "active"
     strikes: list[Strike] = field(default_factory=list)

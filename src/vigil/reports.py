@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from vigil.items import Account
 from vigil.sanctions import SANCTION_RANK, account_status, decayed_points
 from vigil.store import Store, sanction_from_row, strike_from_row
 from vigil.store.auditlog import utc
@@ -161,8 +162,8 @@ def _iso(dt: datetime | None) -> str | None:
 
 
 def account_summary(store: Store, account: str, platform: str | None, now: datetime,
-                    half_life_days: float) -> list[dict[str, Any]]:
-    """One summary per platform on which ``account`` posted (or just ``platform``)."""
+                    half_life_days: float) -> list[Account]:
+    """The account's standing at ``now`` on each platform it posted on (or ``platform``)."""
     out = []
     with store.read() as conn:
         q = select(items.c.platform, items.c.action, func.count()).where(
@@ -180,17 +181,27 @@ def account_summary(store: Store, account: str, platform: str | None, now: datet
                 select(sanctions).where(sanctions.c.platform == plat,
                                         sanctions.c.account == account)
                 .order_by(sanctions.c.at)).mappings()]
-            out.append({
-                "platform": plat,
-                "account": account,
-                "status": account_status(sc, now),
-                "items": sum(counts.values()),
-                "items_by_action": dict(counts),
-                "strike_points_now": round(decayed_points(sk, now, half_life_days), 3),
-                "strikes": [{"item": s.item_id, "category": s.category, "weight": s.weight,
-                             "at": _iso(s.at)} for s in sk],
-                "sanctions": [{"kind": s.kind, "step": s.step, "at": _iso(s.at),
-                               "expires_at": _iso(s.expires_at), "in_force": s.in_force(now),
-                               "reason": s.reason} for s in sc],
-            })
+            out.append(Account(
+                platform=plat, id=account, items=sum(counts.values()),
+                items_by_action=dict(counts),
+                strike_points=round(decayed_points(sk, now, half_life_days), 3),
+                status=account_status(sc, now), strikes=sk, sanctions=sc,
+            ))
     return out
+
+
+def account_dict(a: Account, now: datetime) -> dict[str, Any]:
+    """An account's standing as JSON-ready data."""
+    return {
+        "platform": a.platform,
+        "account": a.id,
+        "status": a.status,
+        "items": a.items,
+        "items_by_action": a.items_by_action,
+        "strike_points_now": a.strike_points,
+        "strikes": [{"item": s.item_id, "category": s.category, "weight": s.weight,
+                     "at": _iso(s.at)} for s in a.strikes],
+        "sanctions": [{"kind": s.kind, "step": s.step, "at": _iso(s.at),
+                       "expires_at": _iso(s.expires_at), "in_force": s.in_force(now),
+                       "reason": s.reason} for s in a.sanctions],
+    }

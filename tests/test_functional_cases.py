@@ -322,10 +322,9 @@ def test_current_default_detectors(cases: list[Case]) -> None:
     assert report.overall.total == len(cases)
     assert sum(t.total for t in report.by_kind.values()) == len(cases)
     assert len(report.failures) == report.overall.total - report.overall.passed
-    met = ("quoting", "identity_positive", "reclaimed", "threat", "untargeted_profanity",
-           "obfuscated")
+    met = ("quoting", "identity_positive", "reclaimed", "threat", "untargeted_profanity")
     for kind in met:
         assert report.by_kind[kind].accuracy >= 0.9, (kind, report.table())
     for kind in KINDS:
         assert report.by_kind[kind].accuracy >= 0.7, (kind, report.table())
-    assert report.overall.accuracy >= 0.87, report.table()
+    assert report.overall.accuracy >= 0.88, report.table()

@@ -11,6 +11,7 @@ equals scikit-learn's.
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,15 +104,14 @@ def transform(blocks: Sequence[Block], texts: Sequence[str]) -> sparse.csr_matri
     lows = [t.lower() for t in texts]
     mats = []
     for b in blocks:
-        rows: list[int] = []
-        cols: list[int] = []
-        for r, low in enumerate(lows):
-            grams = b.grams(low)
-            cols.extend(grams)
-            rows.extend([r] * len(grams))
+        cols = array("q")
+        indptr = array("q", [0])
+        for low in lows:
+            cols.extend(b.grams(low))
+            indptr.append(len(cols))
+        ind = np.frombuffer(cols, dtype=np.int64) if cols else np.zeros(0, dtype=np.int64)
         m = sparse.csr_matrix(
-            (np.ones(len(cols), dtype=np.float32), (np.asarray(rows, dtype=np.int64),
-                                                   np.asarray(cols, dtype=np.int64))),
+            (np.ones(len(ind), dtype=np.float32), ind, np.frombuffer(indptr, dtype=np.int64)),
             shape=(len(texts), len(b)),
         )
         m.sum_duplicates()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,6 @@ from vigil.detectors import CATEGORIES, Detector
 from vigil.errors import InputError
 from vigil.items import Item
 from vigil.policy import Policy, evaluate
-
-EVAL_CATEGORIES = ("spam", "sexual", "harassment", "hate", "violence")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,5 +142,3 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines)
 
-
-Progress = Callable[[str], None]

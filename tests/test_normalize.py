@@ -373,3 +373,12 @@ def test_a_plain_word_is_found_in_any_plain_sentence(
 ) -> None:
     words.insert(min(where, len(words)), term)
     assert f" {m(term)} " in f" {m(' '.join(words))} "
+
+
+def test_regional_indicator_letters_are_folded() -> None:
+    n = normalize("🇫🇷🇪🇪 money, k🇮ll")
+    assert n.text.startswith("fre money")
+    assert "kil" in n.text
+    i = n.text.index("kil")
+    s, e = n.to_original(i, i + 3)
+    assert n.original[s:e] == "k🇮ll"

@@ -27,7 +27,9 @@ _INVISIBLE = frozenset(
 # Render as an empty cell: a space, so "f⠀r⠀e⠀e" reads like "f r e e".
 _BLANKS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
 # Negative circled and negative squared Latin capitals have no NFKC decomposition.
-_ENCLOSED = {chr(base + i): chr(0x41 + i) for base in (0x1F150, 0x1F170) for i in range(26)}
+# Regional indicator symbols (🇦-🇿, the letters of flag emoji) are used to spell words too.
+_ENCLOSED = {chr(base + i): chr(0x41 + i)
+             for base in (0x1F150, 0x1F170, 0x1F1E6) for i in range(26)}
 # Combining marks that NFKC may compose (diacritics); they belong to the token they mark.
 _MARK_RANGES = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 

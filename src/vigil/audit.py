@@ -20,7 +20,7 @@ from vigil.context import (
     damp_untargeted,
     without_quotes,
 )
-from vigil.detectors import Detector, Prepared, Signal
+from vigil.detectors import Detector, Prepared, Signal, best_scores
 from vigil.items import Item, Sanction, Strike
 from vigil.policy import Policy, Verdict, evaluate
 from vigil.sanctions import plan_sanction
@@ -137,10 +137,7 @@ def detect(batch: Sequence[Item], detectors: Sequence[Detector], *, context: boo
     if not redo:
         return out
     for i, sigs in zip(redo, _run(blanked, detectors), strict=True):
-        best: dict[str, float] = {}
-        for s in sigs:
-            best[s.category] = max(best.get(s.category, 0.0), s.score)
-        out[i] = damp_quoted(out[i], best)
+        out[i] = damp_quoted(out[i], best_scores(sigs))
     return out
 
 

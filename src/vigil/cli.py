@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from vigil.audit import detect
-from vigil.detectors import Detector, default_detectors
+from vigil.detectors import Detector, best_scores, default_detectors
 from vigil.errors import InputError, PolicyError, StoreError, VigilError
 from vigil.ingest import Tally, audit_batch, batched
 from vigil.items import Item
@@ -238,8 +238,7 @@ def _score_batches(source: str | IO[str], fmt: str | None, size: int) -> Iterato
 
 def _score_line(item: Item, sigs: list[Any], pol: Policy, cats: list[str]) -> dict[str, Any]:
     scores = dict.fromkeys(cats, 0.0)
-    for s in sigs:
-        scores[s.category] = max(scores.get(s.category, 0.0), round(s.score, 4))
+    scores.update({c: round(v, 4) for c, v in best_scores(sigs).items()})
     v = evaluate(sigs, pol)
     verdict = v.action if v.action != "allow" or not v.review else "review"
     evidence = [dict(e.to_dict(), category=s.category, detector=s.detector)

@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from vigil.audit import detect
 from vigil.detectors import CATEGORIES, Detector
 from vigil.errors import InputError
-from vigil.items import Item
-from vigil.policy import Policy, evaluate
+from vigil.policy import Policy
+from vigil.quality import score_and_flag
 
 #: Case kinds, in report order. The first six are contexts a detector must NOT flag; the
 #: rest are controls a detector must get right, so that flagging nothing cannot pass.
@@ -254,17 +253,7 @@ def flag_fn_from_policy(
     def flag_fn(texts: list[str], langs: list[str | None]) -> list[set[str]]:
         if len(texts) != len(langs):
             raise ValueError(f"{len(texts)} texts but {len(langs)} languages")
-        out: list[set[str]] = []
-        for start in range(0, len(texts), batch_size):
-            batch = [
-                Item(id=f"functional-{i}", account=f"functional-{i}", text=texts[i], lang=langs[i])
-                for i in range(start, min(start + batch_size, len(texts)))
-            ]
-            for signals in detect(batch, detectors):
-                verdict = evaluate(signals, policy)
-                found = {f.category for f in verdict.findings if f.action != "allow" or f.review}
-                out.append(found)
-        return out
+        return score_and_flag(texts, langs, detectors, policy, batch_size)[1]
 
     return flag_fn
 

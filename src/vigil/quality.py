@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from vigil.audit import detect
-from vigil.detectors import CATEGORIES, Detector
+from vigil.detectors import CATEGORIES, Detector, best_scores
 from vigil.errors import InputError
 from vigil.items import Item
 from vigil.policy import Policy, evaluate
@@ -73,10 +73,7 @@ def score_and_flag(texts: Sequence[str], langs: Sequence[str | None],
                  for k, (t, lang) in enumerate(zip(texts[i:i + batch], langs[i:i + batch],
                                                    strict=True))]
         for sigs in detect(items, detectors):
-            best: dict[str, float] = {}
-            for s in sigs:
-                best[s.category] = max(best.get(s.category, 0.0), s.score)
-            scores.append(best)
+            scores.append(best_scores(sigs))
             flags.append({f.category for f in evaluate(sigs, policy).findings})
     return scores, flags
 

@@ -70,6 +70,15 @@ class Signal:
         }
 
 
+def best_scores(signals: Sequence[Signal]) -> dict[str, float]:
+    """The highest score per category among ``signals``."""
+    best: dict[str, float] = {}
+    for s in signals:
+        if s.score > best.get(s.category, -1.0):
+            best[s.category] = s.score
+    return best
+
+
 class Prepared:
     """An item with its normalised views, computed once and shared by every detector."""
 
@@ -195,6 +204,7 @@ __all__ = [
     "Example",
     "Prepared",
     "Signal",
+    "best_scores",
     "check_detector",
 ]
 

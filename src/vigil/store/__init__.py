@@ -152,18 +152,12 @@ class Store:
                     row["review"] = True
                 changed_items.append(row)
             log.append(("item", row))
-            for d in r.decisions:
-                drow = _decision_row(d)
-                rows["decision"].append(drow)
-                log.append(("decision", drow))
-                if d is r.decision and r.strike is not None:
-                    srow = _strike_row(r.strike)
-                    rows["strike"].append(srow)
-                    log.append(("strike", srow))
-                if d is r.sanction_decision and r.sanction is not None:
-                    sanc = _sanction_row(r.sanction)
-                    rows["sanction"].append(sanc)
-                    log.append(("sanction", sanc))
+            for kind, rec in (("decision", r.decision), ("strike", r.strike),
+                              ("decision", r.sanction_decision), ("sanction", r.sanction)):
+                if rec is not None:
+                    rrow = _ROW[kind](rec)
+                    rows[kind].append(rrow)
+                    log.append((kind, rrow))
         try:
             with self.begin() as conn:
                 if new_items:
@@ -187,44 +181,36 @@ class Store:
 
     def existing(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Existing]:
         """Content hash and current action of the items already stored among ``keys``."""
-        by_platform: dict[str, list[str]] = {}
-        for p, i in keys:
-            by_platform.setdefault(p, []).append(i)
         found: dict[tuple[str, str], Existing] = {}
         with self.read() as conn:
-            for platform, ids in by_platform.items():
-                for chunk in _chunks(ids, 900):
-                    q = select(items.c.external_id, items.c.content_hash, items.c.action,
-                               items.c.review).where(
-                        items.c.platform == platform, items.c.external_id.in_(chunk)
-                    )
-                    for eid, h, action, review in conn.execute(q):
-                        shown = "review" if action == "allow" and review else action
-                        found[(platform, eid)] = Existing(h, shown)
+            for platform, chunk in _by_platform(keys):
+                q = select(items.c.external_id, items.c.content_hash, items.c.action,
+                           items.c.review).where(
+                    items.c.platform == platform, items.c.external_id.in_(chunk)
+                )
+                for eid, h, action, review in conn.execute(q):
+                    shown = "review" if action == "allow" and review else action
+                    found[(platform, eid)] = Existing(h, shown)
         return found
 
     def account_states(
         self, keys: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], AccountState]:
         """Strikes and sanctions of the given (platform, account) pairs."""
-        by_platform: dict[str, list[str]] = {}
-        for p, a in set(keys):
-            by_platform.setdefault(p, []).append(a)
         states: dict[tuple[str, str], AccountState] = {}
         with self.read() as conn:
-            for platform, accounts in by_platform.items():
-                for chunk in _chunks(accounts, 900):
-                    for table in (strikes, sanctions):
-                        q = select(table).where(
-                            table.c.platform == platform, table.c.account.in_(chunk)
-                        ).order_by(table.c.at)
-                        for r in conn.execute(q).mappings():
-                            st = states.setdefault((platform, r["account"]),
-                                                   AccountState(platform, r["account"]))
-                            if table is strikes:
-                                st.strikes.append(strike_from_row(r))
-                            else:
-                                st.sanctions.append(sanction_from_row(r))
+            for platform, chunk in _by_platform(set(keys)):
+                for table in (strikes, sanctions):
+                    q = select(table).where(
+                        table.c.platform == platform, table.c.account.in_(chunk)
+                    ).order_by(table.c.at)
+                    for r in conn.execute(q).mappings():
+                        st = states.setdefault((platform, r["account"]),
+                                               AccountState(platform, r["account"]))
+                        if table is strikes:
+                            st.strikes.append(strike_from_row(r))
+                        else:
+                            st.sanctions.append(sanction_from_row(r))
         return states
 
     def verify_log(self, limit: int = 20) -> Verification:
@@ -232,9 +218,16 @@ class Store:
             return auditlog.verify(conn, limit=limit)
 
 
-def _chunks(seq: Sequence[str], n: int) -> Iterator[Sequence[str]]:
-    for i in range(0, len(seq), n):
-        yield seq[i : i + n]
+def _by_platform(keys: Iterable[tuple[str, str]], n: int = 900
+                 ) -> Iterator[tuple[str, list[str]]]:
+    """(platform, ids) in chunks of at most ``n`` ids: few enough bound parameters for
+    any database."""
+    grouped: dict[str, list[str]] = {}
+    for platform, key in keys:
+        grouped.setdefault(platform, []).append(key)
+    for platform, ids in grouped.items():
+        for i in range(0, len(ids), n):
+            yield platform, ids[i : i + n]
 
 
 def dumps(obj: Any) -> str:
@@ -286,6 +279,10 @@ def _sanction_row(s: Sanction) -> dict[str, Any]:
     return {"id": s.id, "platform": s.platform, "account": s.account, "kind": s.kind,
             "step": s.step, "at": s.at, "expires_at": s.expires_at,
             "decision_id": s.decision_id, "reason": s.reason}
+
+
+_ROW: dict[str, Any] = {"decision": _decision_row, "strike": _strike_row,
+                       "sanction": _sanction_row}
 
 
 def strike_from_row(r: Any) -> Strike:

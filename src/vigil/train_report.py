@@ -4,7 +4,6 @@ datasets, under evasion, and on the functional test cases."""
 
 from __future__ import annotations
 
-import csv
 import platform
 import random
 import time
@@ -19,7 +18,7 @@ from vigil.detectors.classifier import ClassifierDetector
 from vigil.items import Item
 from vigil.policy import load_policy
 from vigil.quality import Labelled, eval_rows, floor_cv, fmt, markdown_table, metrics
-from vigil.train import SEED, SOURCES, Trained, source_metrics, thresholds_for
+from vigil.train import SEED, SOURCES, Trained, read_csv, source_metrics, thresholds_for
 
 #: Evaluation-only datasets (their licences do not let a shipped model learn from them).
 EVAL_ONLY = (
@@ -37,12 +36,6 @@ TARGETS = (
     ("Moderation sexual ROC-AUC", "en", "sexual", "openai_moderation", "roc_auc", 0.95),
     ("Moderation violence ROC-AUC", "en", "violence", "openai_moderation", "roc_auc", 0.92),
 )
-
-
-def _read(path: Path) -> list[dict[str, str]]:
-    csv.field_size_limit(1 << 24)
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 # -- evasion ----------------------------------------------------------------------------
@@ -257,7 +250,7 @@ def write_report(trained: Trained, data_dir: Path, out: Path, *, floor: bool = T
         path = data_dir / rel
         if not path.is_file():
             continue
-        data = [Labelled(r["text"], r["category"], lang) for r in _read(path) if r.get("text")]
+        data = [Labelled(r["text"], r["category"], lang) for r in read_csv(path) if r.get("text")]
         for cat, m2 in eval_rows(data, dets, pol).items():
             erows.append([name, cat, f"{m2['n']:,.0f}", f"{m2['positives']:,.0f}",
                           fmt(m2["precision"]), fmt(m2["recall"]), fmt(m2["f1"]),

@@ -9,6 +9,7 @@ held-out folds. The artefact is plain arrays (``vigil/data/models/text.npz``), r
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from collections.abc import Sequence
@@ -61,6 +62,11 @@ class _LangModel:
         raise IndexError(j)
 
 
+def model_version(artefact: bytes) -> str:
+    """A model's version: the format generation and the hash of the artefact's bytes."""
+    return "1." + hashlib.sha256(artefact).hexdigest()[:12]
+
+
 def default_model_path() -> Path:
     return Path(str(resources.files("vigil") / "data" / "models" / "text.npz"))
 
@@ -76,8 +82,8 @@ class ClassifierDetector:
 
         self.path = Path(path) if path is not None else default_model_path()
         raw = self.path.read_bytes()
-        self.version = "1." + hashlib.sha256(raw).hexdigest()[:12]
-        with np.load(self.path, allow_pickle=False) as npz:
+        self.version = model_version(raw)
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(str(arrays["meta"]))
         self.langs_: dict[str, _LangModel] = {}

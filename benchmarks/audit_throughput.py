@@ -12,12 +12,13 @@ ratio (1)/(2) is the pipeline's overhead over detection.
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import sqlite3
 import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import _machine
@@ -36,11 +37,8 @@ from vigil.store import Store
 
 def corpus(n: int) -> list[Item]:
     rows = generate(seed=11, n_items=min(n, 20000), n_accounts=max(300, n // 10))
-    tmp = Path(tempfile.mkdtemp()) / "c.jsonl"
-    import json
-
-    tmp.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
-    base = [it for _, it in read_items(tmp) if isinstance(it, Item)]
+    lines = io.StringIO("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    base = [it for _, it in read_items(lines, fmt="jsonl") if isinstance(it, Item)]
     out: list[Item] = []
     k = 0
     while len(out) < n:

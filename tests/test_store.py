@@ -191,3 +191,14 @@ def test_decisions_carry_statement_of_reasons(store: Store, detectors) -> None:
     assert "you idiot, buynow"[ev["start"]:ev["end"]] == "idiot"
     assert "appeal" in reasons["appeal"]
     assert row["detectors"] == "keywords"
+
+
+def test_migrations_build_exactly_the_declared_tables(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from vigil.store.tables import metadata
+
+    with store.read() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []

@@ -23,11 +23,14 @@ from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.audit import AccountState, AuditResult, Decision
+from vigil.claims.base import FactCheck
 from vigil.errors import StoreError
 from vigil.items import Sanction, Strike
 from vigil.policy import ACTION_RANK, Policy
 from vigil.store import auditlog
+from vigil.store import claims as claimstore
 from vigil.store.auditlog import Verification, utc
+from vigil.store.claims import ImportTally
 from vigil.store.tables import decisions, items, policies, sanctions, strikes
 
 DEFAULT_URL = "sqlite:///vigil.db"
@@ -213,6 +216,36 @@ class Store:
                             st.sanctions.append(sanction_from_row(r))
         return states
 
+    # -- the fact-check base ----------------------------------------------------------------
+
+    def import_claims(self, facts: Iterable[FactCheck], now: datetime | None = None
+                      ) -> ImportTally:
+        """Add or update fact-checked claims in one transaction; idempotent."""
+        tally = ImportTally()
+        try:
+            with self.begin() as conn:
+                claimstore.import_claims(conn, facts, now or datetime.now(UTC), tally)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot import claims: {exc}") from exc
+        return tally
+
+    def remove_claims(self, ids: Sequence[str], now: datetime | None = None) -> list[str]:
+        """Mark claims removed (logged, the row is kept); returns those that were active."""
+        try:
+            with self.begin() as conn:
+                return claimstore.remove_claims(conn, ids, now or datetime.now(UTC))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot remove claims: {exc}") from exc
+
+    def claims(self, **filters: Any) -> list[tuple[FactCheck, datetime | None]]:
+        """Claims with their removal time; see :func:`vigil.store.claims.list_claims`."""
+        with self.read() as conn:
+            return claimstore.list_claims(conn, **filters)
+
+    def claim_counts(self) -> dict[str, int]:
+        with self.read() as conn:
+            return claimstore.count_claims(conn)
+
     def verify_log(self, limit: int = 20) -> Verification:
         with self.read() as conn:
             return auditlog.verify(conn, limit=limit)
@@ -299,4 +332,4 @@ def sanction_from_row(r: Any) -> Sanction:
                     utc(r["expires_at"]), r["decision_id"], r["reason"])
 
 
-__all__ = ["DEFAULT_URL", "Existing", "Store", "resolve_url"]
+__all__ = ["DEFAULT_URL", "Existing", "ImportTally", "Store", "resolve_url"]

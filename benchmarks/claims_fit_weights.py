@@ -245,6 +245,7 @@ def clef(data: Path, enc: CachedEncoder, new: tuple[np.ndarray, np.ndarray], see
     canon = canonical(claims)
     posts, n = tweets + negs, len(tweets)
     variants = {"new: own set + allowed distractors": new,
+                "shipped: match.WEIGHTS / CROSS_WEIGHTS": (WEIGHTS, CROSS_WEIGHTS),
                 "old: CLEF-fitted (in-sample on CLEF!)": CLEF_FITTED}
     table: dict[str, list[tuple[dict[str, float], float, np.ndarray, np.ndarray]]] = {}
     for seed in range(seeds):

@@ -138,3 +138,12 @@ def test_empty_base_gives_no_detector(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path}/e.db")
     store.migrate()
     assert load_detector(store) is None
+
+
+def test_version_names_the_fusion_weights() -> None:
+    from vigil.claims.match import WEIGHTS, ClaimIndex
+
+    shipped = ClaimDetector(ClaimIndex(), {})
+    other = ClaimDetector(ClaimIndex(weights=[w + 0.1 for w in WEIGHTS]), {})
+    assert shipped.version != other.version
+    assert shipped.version == ClaimDetector(ClaimIndex(), {}).version

@@ -10,6 +10,7 @@ people correcting a rumour are not spreading it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,7 +65,10 @@ class ClaimDetector:
         self.facts = dict(facts)
         self.top = top
         self.min_score = min_score
-        self.version = f"1.{index.version}"
+        # the version names the fusion weights, so a refit shows in every decision
+        weights = np.concatenate([index.weights, np.asarray(index.cross_weights)])
+        digest = hashlib.sha256(weights.astype("<f8").tobytes()).hexdigest()[:8]
+        self.version = f"1.{index.version}.{digest}"
 
     def detect(self, batch: Sequence[Prepared]) -> list[list[Signal]]:
         if not batch:

@@ -306,12 +306,13 @@ def fit_stage2(m: CategoryModel, E: np.ndarray, y: np.ndarray, *, folds: int = F
         if neg_share > MAX_NEG_IN_BAND:
             continue
         cascade = np.where(band, stacked, p1)
-        d_auc, d_f1 = _auc(y, cascade) - auc1, _f1(y, cascade) - f1_1
+        auc2 = _auc(y, cascade)
+        d_auc, d_f1 = auc2 - auc1, _f1(y, cascade) - f1_1
         if not (d_auc >= MIN_GAIN or d_f1 >= MIN_F1_GAIN) or d_auc < min(MIN_GAIN, 0.0):
             continue
         gain = max(d_auc, 0.0) + max(d_f1, 0.0)
         if best is None or gain > best[0]:
-            best = (gain, (lo, hi), cascade, _auc(y, cascade), neg_share)
+            best = (gain, (lo, hi), cascade, auc2, neg_share)
     if best is None:
         return None
     _, chosen, cascade, auc2, neg_share = best

@@ -215,6 +215,26 @@ def from_factcheck_tools(claim: Mapping[str, Any], source: str = "") -> Iterator
         )
 
 
+def _within(exc: InputError, prefix: str = "", *, sep: str = ".", line: int | None = None
+            ) -> InputError:
+    """``exc`` located inside the record ``prefix`` and/or at ``line``."""
+    where = sep.join(p for p in (prefix, exc.where) if p)
+    return InputError(exc.reason, where=where, line=exc.line if line is None else line)
+
+
+def _parse_walk(blob: str, source: str, *, what: str = "JSON", where: str = "",
+                line: int | None = None) -> Iterator[FactCheck]:
+    """The fact checks in one JSON document, errors located at ``where`` / ``line``."""
+    try:
+        doc = json.loads(blob)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid {what}: {exc.msg}", where=where, line=line) from None
+    try:
+        yield from _walk(doc, source)
+    except InputError as exc:
+        raise _within(exc, where, sep=" ", line=line) from None
+
+
 def _walk(doc: Any, source: str) -> Iterator[FactCheck]:
     """Every fact check in a parsed JSON document, whatever its shape."""
     if isinstance(doc, list):
@@ -222,8 +242,7 @@ def _walk(doc: Any, source: str) -> Iterator[FactCheck]:
             try:
                 yield from _walk(sub, source)
             except InputError as exc:
-                raise InputError(exc.reason, where=f"[{i}]" + (f".{exc.where}" if exc.where
-                                                                 else "")) from None
+                raise _within(exc, f"[{i}]") from None
         return
     if not isinstance(doc, Mapping):
         raise InputError(f"expected an object or a list, got {type(doc).__name__}")
@@ -239,8 +258,7 @@ def _walk(doc: Any, source: str) -> Iterator[FactCheck]:
                     raise InputError("not an object")
                 yield from from_factcheck_tools(c, source)
             except InputError as exc:
-                raise InputError(exc.reason, where=f"claims[{i}]" + (
-                    f".{exc.where}" if exc.where else "")) from None
+                raise _within(exc, f"claims[{i}]") from None
     elif "claimReview" in doc:
         yield from from_factcheck_tools(doc, source)
     # other JSON-LD nodes (WebPage, Organization...) carry no claim: skipped
@@ -289,7 +307,7 @@ def _csv(fh: Iterable[str], source: str) -> Iterator[FactCheck]:
         try:
             reviewed = _date(get("date"), pick["date"] or "date")
         except InputError as exc:
-            raise InputError(exc.reason, where=exc.where, line=line) from None
+            raise _within(exc, line=line) from None
         yield FactCheck(
             claim_id=cid, text=text, rating=normalise_rating(get("rating")),
             rating_text=get("rating"), publisher=get("publisher"), url=url,
@@ -316,27 +334,12 @@ def read_factchecks(path: str | Path, fmt: str | None = None) -> Iterator[FactCh
         if not docs:
             raise InputError("no <script type=\"application/ld+json\"> block in the page")
         for where, blob in docs:
-            try:
-                doc = json.loads(blob)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON-LD: {exc.msg}", where=where) from None
-            try:
-                yield from _walk(doc, source)
-            except InputError as exc:
-                raise InputError(exc.reason, where=f"{where} {exc.where}".strip()) from None
+            yield from _parse_walk(blob, source, what="JSON-LD", where=where)
         return
     if kind == "jsonl":
         for n, line in enumerate(raw.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON: {exc.msg}", line=n) from None
-            try:
-                yield from _walk(doc, source)
-            except InputError as exc:
-                raise InputError(exc.reason, where=exc.where, line=n) from None
+            if line.strip():
+                yield from _parse_walk(line, source, line=n)
         return
     if kind not in ("json", "jsonld"):
         raise InputError(f"unknown format {kind!r}: use json, jsonld, jsonl, csv or html")

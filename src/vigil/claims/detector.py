@@ -128,28 +128,37 @@ def _claim(f: FactCheck) -> Claim:
     return Claim(f.claim_id, f.text, f.title, f.lang)
 
 
-def sync_vectors(store: Store, embedder: Embedder | None = None,
-                 progress: Callable[[int, int], None] | None = None,
-                 batch: int = 2048) -> int:
-    """Compute and store the embeddings of active claims that have none (or an outdated
-    one); returns how many were computed. Safe to interrupt: each batch is committed."""
-    facts = [f for f, _ in store.claims()]
+def _vectors(store: Store, facts: Sequence[FactCheck], embedder: Embedder | None,
+             progress: Callable[[int, int], None] | None, batch: int = 2048
+             ) -> tuple[int, dict[str, np.ndarray]]:
+    """The stored vectors of ``facts``, computing (and storing, batch by batch) those that
+    are missing or outdated; returns how many were computed, and the vectors by id."""
     with store.read() as conn:
         have = claimstore.get_vectors(conn, VECTOR_MODEL)
-    todo = [f for f in facts if have.get(f.claim_id, ("",))[0] != f.text_hash]
+    vecs = {f.claim_id: have[f.claim_id][1] for f in facts
+            if have.get(f.claim_id, ("",))[0] == f.text_hash}
+    todo = [f for f in facts if f.claim_id not in vecs]
     if not todo:
-        return 0
-    embedder = embedder or Embedder()
+        return 0, vecs
+    enc = embedder or Embedder()
     for i in range(0, len(todo), batch):
         chunk = todo[i : i + batch]
-        vecs = ClaimIndex.embed_claims([_claim(f) for f in chunk], embedder)
+        new = ClaimIndex.embed_claims([_claim(f) for f in chunk], enc)
         with store.begin() as conn:
             claimstore.put_vectors(conn, VECTOR_MODEL,
                                    [(f.claim_id, f.text_hash, v)
-                                    for f, v in zip(chunk, vecs, strict=True)])
+                                    for f, v in zip(chunk, new, strict=True)])
+        vecs.update((f.claim_id, v) for f, v in zip(chunk, new, strict=True))
         if progress is not None:
             progress(min(i + batch, len(todo)), len(todo))
-    return len(todo)
+    return len(todo), vecs
+
+
+def sync_vectors(store: Store, embedder: Embedder | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> int:
+    """Compute and store the embeddings of active claims that have none (or an outdated
+    one); returns how many were computed. Safe to interrupt: each batch is committed."""
+    return _vectors(store, [f for f, _ in store.claims()], embedder, progress)[0]
 
 
 def load_detector(store: Store, embedder: Embedder | None = None,
@@ -160,10 +169,7 @@ def load_detector(store: Store, embedder: Embedder | None = None,
     if not facts:
         return None
     embedder = embedder or Embedder()
-    sync_vectors(store, embedder, progress)
-    with store.read() as conn:
-        vecs = claimstore.get_vectors(conn, VECTOR_MODEL)
-    ids = list(facts)
-    matrix = np.stack([vecs[i][1] for i in ids])
-    index = ClaimIndex.from_vectors([_claim(facts[i]) for i in ids], matrix, embedder)
+    _, vecs = _vectors(store, list(facts.values()), embedder, progress)
+    matrix = np.stack([vecs[i] for i in facts])
+    index = ClaimIndex.from_vectors([_claim(f) for f in facts.values()], matrix, embedder)
     return ClaimDetector(index, facts)

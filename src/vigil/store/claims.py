@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, func, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.claims.base import FactCheck
-from vigil.errors import StoreError
 from vigil.store import auditlog
 from vigil.store.tables import claim_vectors, claims
 
@@ -153,11 +151,3 @@ def get_vectors(conn: Connection, model: str) -> dict[str, tuple[str, np.ndarray
                claim_vectors.c.vector).where(claim_vectors.c.model == model)
     return {cid: (h, np.frombuffer(bytes(v), dtype="<f2").astype(np.float32))
             for cid, h, v in conn.execute(q.execution_options(yield_per=5000))}
-
-
-def wrap(exc: SQLAlchemyError, what: str) -> StoreError:
-    return StoreError(f"cannot {what}: {exc}")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -75,7 +75,7 @@ def test_review_band(policy: Policy, score: float) -> None:
         ("hate", 0.95, "remove", 0.95),
         ("violence", 0.93, "remove", 0.93),
         ("misinformation", 0.8, "label", 0.8),
-        ("plagiarism", 0.95, "restrict", 0.9),
+        ("plagiarism", 0.95, "restrict", 0.85),
     ],
 )
 def test_at_or_above_threshold(policy: Policy, category: str, score: float, action: str,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 
 from tests.conftest import BASE, KeywordDetector, make_items
-from vigil.audit import _id
+from vigil.audit import AuditContext, audit
 from vigil.errors import StoreError
 from vigil.ingest import Tally, audit_batch
 from vigil.items import Item
@@ -108,7 +108,9 @@ def test_a_failed_batch_leaves_nothing_behind(store: Store, detectors) -> None:
     pol = load_policy()
     batch = make_items(30)
     victim = batch[9]  # carries "buynow": gets a decision with a predictable id
-    clash = _id(victim.platform, victim.id, victim.content_hash, pol.version, "item")
+    found = audit([victim], pol, AuditContext(detectors=detectors, now=NOW))[0].decision
+    assert found is not None
+    clash = found.id
     with store.begin() as conn:
         conn.execute(insert(decisions).values(
             id=clash, platform="chirp", account="x", item_id=None, kind="item",

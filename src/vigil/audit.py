@@ -80,6 +80,9 @@ class AuditContext:
     accounts: dict[tuple[str, str], AccountState] = field(default_factory=dict)
     previous: dict[tuple[str, str], str] = field(default_factory=dict)
     actor: str = AUTOMATED_ACTOR
+    #: Signals found outside the detectors, by (platform, item id): relations between
+    #: items (plagiarism, coordinated posting; see ``vigil.relations``).
+    extra: dict[tuple[str, str], list[Signal]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -198,6 +201,9 @@ def audit(batch: Sequence[Item], policy: Policy, context: AuditContext) -> list[
     with several violations climbs the ladder in the order they happened.
     """
     signals = detect(batch, context.detectors)
+    if context.extra:
+        signals = [sigs + context.extra.get((item.platform, item.id), [])
+                   for item, sigs in zip(batch, signals, strict=True)]
     results = [
         AuditResult(item, sigs, evaluate(sigs, policy))
         for item, sigs in zip(batch, signals, strict=True)
@@ -221,7 +227,10 @@ def _decide(r: AuditResult, policy: Policy, ctx: AuditContext, strike_on: set[st
     previous = ctx.previous.get(key)
     if previous is not None and EDIT_RANK.get(previous, 0) >= EDIT_RANK[action]:
         return  # an edit that changes nothing the platform must do
-    decision_id = _id(item.platform, item.id, item.content_hash, policy.version, "item")
+    # the action is part of the id: an item audited again (a relation found later) may
+    # escalate under the same content and policy
+    decision_id = _id(item.platform, item.id, item.content_hash, policy.version, "item",
+                      action)
     r.decision = Decision(
         id=decision_id,
         platform=item.platform,

@@ -35,12 +35,14 @@ from vigil._cli_common import (
 )
 from vigil.audit import detect
 from vigil.cli_claims import claims_app
+from vigil.cli_relations import clusters_app, index_app
 from vigil.detectors import Detector, best_scores, default_detectors
 from vigil.errors import InputError, PolicyError, StoreError, VigilError
 from vigil.ingest import Tally, audit_batch
 from vigil.items import Item
 from vigil.policy import Policy, evaluate, load_policy
 from vigil.readers import Reject, count_lines, read_items, write_reject
+from vigil.relations import Relations
 from vigil.reports import account_dict, account_summary, build_report, decision_rows
 from vigil.store import Store
 
@@ -57,6 +59,8 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(log_app, name="log")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(claims_app, name="claims")
+app.add_typer(clusters_app, name="clusters")
+app.add_typer(index_app, name="index")
 
 def _load_policy(path: Path | None) -> Policy:
     try:
@@ -109,7 +113,7 @@ def audit_cmd(
         store.record_policy(pol)
         detectors = _detectors(store)
         tally, bad = _run_audit(file, store, pol, detectors, platform, fmt, batch_size,
-                                rejects, quiet)
+                                rejects, quiet, Relations(store))
     except InputError as exc:
         raise _fail(str(exc)) from None
     except StoreError as exc:
@@ -133,6 +137,7 @@ def _detectors(store: Store | None) -> list[Detector]:
 def _run_audit(
     file: str, store: Store, pol: Policy, detectors: list[Detector], platform: str | None,
     fmt: str | None, batch_size: int, rejects: Path | None, quiet: bool,
+    relations: Relations | None = None,
 ) -> tuple[Tally, tuple[int, Path | None]]:
     tally = Tally()
     n_bad = 0
@@ -151,7 +156,7 @@ def _run_audit(
         def flush() -> None:
             nonlocal lines
             if batch:
-                audit_batch(store, batch, pol, detectors, tally)
+                audit_batch(store, batch, pol, detectors, tally, relations=relations)
                 batch.clear()
             if progress is not None and task is not None:
                 secs = max((datetime.now(UTC) - started).total_seconds(), 1e-6)
@@ -178,6 +183,8 @@ def _print_tally(t: Tally, bad: tuple[int, Path | None]) -> None:
     out.print(
         f"audited {t.audited:,} items ({t.new:,} new, {t.edited:,} edited), "
         f"{t.unchanged:,} already stored unchanged, {t.duplicates:,} duplicates in input"
+        + (f"; {t.reaudited:,} stored items audited again (plagiarism or coordinated "
+           "posting found later)" if t.reaudited else "")
     )
     acts = ", ".join(f"{n:,} {a}" for a, n in t.actions.most_common()) or "none"
     sanc = ", ".join(f"{n:,} {k}" for k, n in t.sanctions.most_common()) or "none"
@@ -277,6 +284,16 @@ def report_cmd(
     for who, n in rep.decided_by.most_common():
         t.add_row(f"decided: {who}", f"{n:,}")
     out.print(t)
+    if rep.clusters:
+        t = Table(title=f"Coordinated-posting clusters ({rep.clusters:,}; "
+                        f"{rep.cluster_accounts:,} accounts; largest first)")
+        for col in ("cluster", "platform", "kind", "shared", "accounts", "items"):
+            t.add_column(col, overflow="fold",
+                         justify="right" if col in ("accounts", "items") else "left")
+        for cl in rep.top_clusters:
+            t.add_row(cl["id"], cl["platform"], cl["kind"], cl["key"].split(":", 1)[1],
+                      f"{cl['accounts']:,}", f"{cl['items']:,}")
+        out.print(t)
 
 
 @app.command("decisions")

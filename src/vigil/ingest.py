@@ -13,6 +13,7 @@ from vigil.audit import AuditContext, AuditResult, audit
 from vigil.detectors import Detector
 from vigil.items import Item
 from vigil.policy import Policy
+from vigil.relations import Relations
 from vigil.store import Store
 
 
@@ -24,6 +25,7 @@ class Tally:
     edited: int = 0
     unchanged: int = 0
     duplicates: int = 0
+    reaudited: int = 0
     decisions: int = 0
     strikes: int = 0
     actions: Counter[str] = field(default_factory=Counter)
@@ -52,8 +54,13 @@ def audit_batch(
     detectors: Sequence[Detector],
     tally: Tally | None = None,
     now: datetime | None = None,
+    relations: Relations | None = None,
 ) -> list[AuditResult]:
-    """Audit one batch into ``store``; idempotent on (platform, item id)."""
+    """Audit one batch into ``store``; idempotent on (platform, item id).
+
+    With ``relations``, items are also checked against every stored item (plagiarism,
+    coordinated posting); stored items that a relation found only now are audited again
+    in the same transaction (their results come last)."""
     tally = tally if tally is not None else Tally()
     now = now or datetime.now(UTC)
     latest: dict[tuple[str, str], Item] = {}
@@ -72,16 +79,30 @@ def audit_batch(
         todo.append(it)
     if not todo:
         return []
+    plan = relations.plan(todo, policy, now) if relations is not None else None
+    again: list[Item] = []
+    if plan is not None and plan.reaudit:
+        again = store.load_items(list(plan.reaudit))
+        existing.update(store.existing((it.platform, it.id) for it in again))
+    extra = dict(plan.signals) if plan is not None else {}
+    if plan is not None:
+        extra.update(plan.reaudit)
     ctx = AuditContext(
         detectors=detectors,
         now=now,
-        accounts=store.account_states((it.platform, it.account) for it in todo),
+        accounts=store.account_states((it.platform, it.account) for it in todo + again),
         previous={k: e.action for k, e in existing.items()},
+        extra=extra,
     )
-    results = audit(todo, policy, ctx)
-    store.record(results, existing, now)
+    results = audit(todo + again, policy, ctx)
+    reaudited = frozenset((it.platform, it.id) for it in again)
+    store.record(results, existing, now, relations=plan, reaudited=reaudited)
+    if relations is not None and plan is not None:
+        relations.commit(plan)
     for r in results:
-        if (r.item.platform, r.item.id) in existing:
+        if (r.item.platform, r.item.id) in reaudited:
+            tally.reaudited += 1
+        elif (r.item.platform, r.item.id) in existing:
             tally.edited += 1
         else:
             tally.new += 1

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -96,6 +96,43 @@ class Rung(_Model):
         return self
 
 
+class PlagiarismRules(_Model):
+    """When a near-copy of an earlier item by another account is plagiarism.
+
+    ``min_shingles``: an item (and its original) needs at least this many distinct
+    shingles (word or character bigrams) to be judged, so short common phrases are never
+    "copied". ``min_share``: the least share of the item's shingles found in the original
+    (containment) for a signal; the signal's score is that share.
+    """
+
+    enabled: bool = True
+    min_shingles: int = Field(default=20, ge=1)
+    min_share: float = Field(default=0.5, gt=0.0, le=1.0)
+
+
+Artefact = Literal["url", "phone", "handle", "email"]
+
+
+class CoordinationRules(_Model):
+    """Coordinated posting: at least ``min_accounts`` distinct accounts posting
+    near-identical text (resemblance ≥ ``text_similarity``, texts of at least
+    ``min_shingles`` shingles) or the same artefact (link, phone number, messaging handle,
+    e-mail address) within ``window_hours`` form a cluster; its items get a ``spam`` signal
+    of ``text_score`` or ``artefact_score``. Links to ``ignore_domains`` (and their
+    subdomains) never form clusters: everyone shares them."""
+
+    enabled: bool = True
+    min_accounts: int = Field(default=5, ge=2)
+    window_hours: float = Field(default=24.0, gt=0.0)
+    text_similarity: float = Field(default=0.8, gt=0.0, le=1.0)
+    min_shingles: int = Field(default=10, ge=1)
+    artefacts: list[Artefact] = Field(
+        default_factory=lambda: list(get_args(Artefact)))
+    text_score: float = Field(default=0.6, ge=0.0, le=1.0)
+    artefact_score: float = Field(default=0.6, ge=0.0, le=1.0)
+    ignore_domains: list[str] = Field(default_factory=list)
+
+
 class PolicyData(_Model):
     name: str
     description: str = ""
@@ -103,6 +140,8 @@ class PolicyData(_Model):
     strikes: StrikeRules = Field(default_factory=StrikeRules)
     ladder: list[Rung] = Field(default_factory=list)
     appeal_window_days: int = Field(default=180, ge=0)
+    plagiarism: PlagiarismRules = Field(default_factory=PlagiarismRules)
+    coordination: CoordinationRules = Field(default_factory=CoordinationRules)
 
     @field_validator("categories")
     @classmethod

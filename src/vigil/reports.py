@@ -16,11 +16,21 @@ from vigil.items import Account
 from vigil.sanctions import SANCTION_RANK, account_status, decayed_points
 from vigil.store import Store, sanction_from_row, strike_from_row
 from vigil.store.auditlog import utc
-from vigil.store.tables import decisions, items, sanctions, strikes
+from vigil.store.tables import (
+    cluster_members,
+    clusters,
+    decisions,
+    items,
+    sanctions,
+    strikes,
+)
 
 #: How an account's strongest sanction is named in reports.
 STANDING = {"warn": "warned", "restrict": "restricted", "suspend": "suspended",
             "shut_down": "shut_down"}
+
+
+TOP_CLUSTERS = 10
 
 
 @dataclass(slots=True)
@@ -35,6 +45,9 @@ class Report:
     sanctions_issued: Counter[str] = field(default_factory=Counter)
     detection: Counter[str] = field(default_factory=Counter)
     decided_by: Counter[str] = field(default_factory=Counter)
+    clusters: int = 0
+    cluster_accounts: int = 0
+    top_clusters: list[dict[str, Any]] = field(default_factory=list)
 
     def headline(self) -> str:
         parts = [f"{self.accounts_by_sanction[k]:,} accounts {STANDING[k].replace('_', ' ')}"
@@ -60,6 +73,15 @@ class Report:
             "sanctions_issued": {k: self.sanctions_issued[k] for k in SANCTION_RANK},
             "detection_method": dict(self.detection),
             "decided_by": dict(self.decided_by),
+            "clusters": {
+                "count": self.clusters,
+                "accounts": self.cluster_accounts,
+                "largest": [
+                    {"id": c["id"], "platform": c["platform"], "kind": c["kind"],
+                     "key": c["key"], "accounts": c["accounts"], "items": c["items"]}
+                    for c in self.top_clusters
+                ],
+            },
         }
 
 
@@ -114,6 +136,16 @@ def build_report(store: Store, platform: str | None = None) -> Report:
             if kind == "item":
                 for d in (dets or "none").split(","):
                     rep.detection[d] += n
+        q = _where_platform(select(func.count()).select_from(clusters), clusters.c.platform,
+                            platform)
+        rep.clusters = int(conn.execute(q).scalar_one())
+        q = _where_platform(
+            select(func.count(func.distinct(cluster_members.c.platform + "/"
+                                            + cluster_members.c.account)))
+            .where(cluster_members.c.flagged.is_(True)),
+            cluster_members.c.platform, platform)
+        rep.cluster_accounts = int(conn.execute(q).scalar_one())
+    rep.top_clusters = store.clusters(platform, limit=TOP_CLUSTERS)
     return rep
 
 

@@ -19,19 +19,21 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.audit import AccountState, AuditResult, Decision
 from vigil.claims.base import FactCheck
 from vigil.errors import StoreError
-from vigil.items import Sanction, Strike
+from vigil.items import Item, Sanction, Strike
 from vigil.policy import ACTION_RANK, Policy
+from vigil.relations import Member, RelationPlan
 from vigil.store import auditlog
 from vigil.store import claims as claimstore
+from vigil.store import relations as relstore
 from vigil.store.auditlog import Verification, utc
 from vigil.store.claims import ImportTally
-from vigil.store.tables import decisions, items, policies, sanctions, strikes
+from vigil.store.tables import decisions, fingerprints, items, policies, sanctions, strikes
 
 DEFAULT_URL = "sqlite:///vigil.db"
 
@@ -135,9 +137,12 @@ class Store:
             return True
 
     def record(self, results: Sequence[AuditResult], existing: dict[tuple[str, str], Existing],
-               now: datetime) -> None:
+               now: datetime, relations: RelationPlan | None = None,
+               reaudited: frozenset[tuple[str, str]] = frozenset()) -> None:
         """Write a batch's results in one transaction: items (new or edited), decisions,
-        strikes, sanctions, and a log entry for each."""
+        strikes, sanctions, and a log entry for each; with ``relations``, the batch's
+        fingerprints, artefact members and clusters. ``reaudited`` items were audited again
+        as stored (for a relation found later): their content columns stay as they are."""
         new_items, changed_items = [], []
         rows: dict[str, list[dict[str, Any]]] = {"decision": [], "strike": [], "sanction": []}
         log: list[tuple[str, dict[str, Any]]] = []
@@ -153,8 +158,14 @@ class Store:
                     row["action"] = before.action
                 if before.action == "review":
                     row["review"] = True
+                if key in reaudited:
+                    # content as stored (media given as bytes cannot be rebuilt); the row
+                    # is logged as it reads after the update, below
+                    for col in ("media", "content_hash"):
+                        row.pop(col)
                 changed_items.append(row)
-            log.append(("item", row))
+            if key not in reaudited:
+                log.append(("item", row))
             for kind, rec in (("decision", r.decision), ("strike", r.strike),
                               ("decision", r.sanction_decision), ("sanction", r.sanction)):
                 if rec is not None:
@@ -176,7 +187,13 @@ class Store:
                                     ("sanction", sanctions)):
                     if rows[kind]:
                         conn.execute(table.insert(), rows[kind])
+                for platform, chunk in _by_platform(reaudited):
+                    q = select(items).where(items.c.platform == platform,
+                                            items.c.external_id.in_(chunk))
+                    log.extend(("item", dict(r)) for r in conn.execute(q).mappings())
                 auditlog.append(conn, log, now)
+                if relations is not None:
+                    relstore.write(conn, relations, now)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot record batch: {exc}") from exc
 
@@ -245,6 +262,54 @@ class Store:
     def claim_counts(self) -> dict[str, int]:
         with self.read() as conn:
             return claimstore.count_claims(conn)
+
+    # -- relations between items ------------------------------------------------------------
+
+    def fingerprint_rows(self, platform: str) -> Iterator[Any]:
+        """Every stored near-duplicate fingerprint of a platform, oldest first."""
+        with self.read() as conn:
+            yield from relstore.fingerprint_rows(conn, platform)
+
+    def cluster_members(self, platform: str, keys: Sequence[str], lo: datetime,
+                        hi: datetime) -> list[Member]:
+        with self.read() as conn:
+            return relstore.members(conn, platform, keys, lo, hi)
+
+    def load_items(self, keys: Sequence[tuple[str, str]]) -> list[Item]:
+        with self.read() as conn:
+            return relstore.load_items(conn, keys)
+
+    def iter_items(self, platform: str, chunk: int = 2000) -> Iterator[list[Item]]:
+        """A platform's stored items, oldest first, in lists of ``chunk``; each list is read
+        in its own short transaction, so the caller may write between them."""
+        with self.read() as conn:
+            ids = relstore.item_ids(conn, platform)
+        for i in range(0, len(ids), chunk):
+            part = ids[i : i + chunk]
+            found = {it.id: it for it in self.load_items([(platform, x) for x in part])}
+            yield [found[x] for x in part if x in found]
+
+    def platforms(self) -> list[str]:
+        with self.read() as conn:
+            return relstore.platforms(conn)
+
+    def clear_fingerprints(self, platform: str) -> None:
+        with self.begin() as conn:
+            conn.execute(delete(fingerprints).where(fingerprints.c.platform == platform))
+
+    def put_fingerprints(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            with self.begin() as conn:
+                conn.execute(fingerprints.insert(), list(rows))
+
+    def clusters(self, platform: str | None = None, kind: str | None = None,
+                 limit: int = 50) -> list[dict[str, Any]]:
+        with self.read() as conn:
+            return relstore.list_clusters(conn, platform, kind, limit)
+
+    def cluster(self, cid: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        with self.read() as conn:
+            return relstore.cluster_detail(conn, cid)
 
     def verify_log(self, limit: int = 20) -> Verification:
         with self.read() as conn:

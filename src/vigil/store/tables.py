@@ -159,6 +159,57 @@ claim_vectors = Table(
     Column("vector", LargeBinary, nullable=False),  # float16, little-endian
 )
 
+# Derived data, not logged: each item's MinHash signature for the near-duplicate index
+# (vigil.neardup), written with the item; ``root`` names the first item of its
+# near-identical text group. ``vigil index rebuild`` recomputes them from the items.
+fingerprints = Table(
+    "fingerprints",
+    metadata,
+    Column("platform", String(64), primary_key=True),
+    Column("item_id", String(255), primary_key=True),
+    Column("account", String(255), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("scheme", String(64), nullable=False),
+    Column("size", Integer, nullable=False),  # distinct shingles
+    Column("sig", LargeBinary, nullable=False),  # uint32 little-endian, one per permutation
+    Column("root", String(255), nullable=False),
+)
+
+# Which item carried which shared artefact (``url:...``, ``phone:...``, ``handle:...``,
+# ``email:...``, or ``text:<root item>``), when, from which account; ``flagged`` once the
+# item was found in a coordinated burst.
+cluster_members = Table(
+    "cluster_members",
+    metadata,
+    Column("platform", String(64), primary_key=True),
+    Column("key", String(512), primary_key=True),
+    Column("item_id", String(255), primary_key=True),
+    Column("account", String(255), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("flagged", Boolean, nullable=False),
+)
+Index("ix_cluster_members_key_at", cluster_members.c.platform, cluster_members.c.key,
+      cluster_members.c.at)
+
+# A coordinated-posting cluster: at least N accounts sharing one artefact within the
+# policy's window. Logged: policy and reviewers act on it.
+clusters = Table(
+    "clusters",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("platform", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # text | url | phone | handle | email
+    Column("key", String(512), nullable=False),
+    Column("accounts", Integer, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("window_hours", Double, nullable=False),
+    Column("policy_version", String(32), nullable=False),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_clusters_platform", clusters.c.platform, clusters.c.last_at)
+
 #: Tables whose every row is covered by the audit log, with the columns naming a row.
 LOGGED = {
     "item": (items, ("platform", "external_id")),
@@ -167,4 +218,5 @@ LOGGED = {
     "sanction": (sanctions, ("id",)),
     "policy": (policies, ("version",)),
     "claim": (claims, ("claim_id",)),
+    "cluster": (clusters, ("id",)),
 }

@@ -23,8 +23,10 @@ from vigil.errors import (
 )
 from vigil.ingest import Tally, audit_batch
 from vigil.items import Account, Item, Media, Sanction, Strike
+from vigil.neardup import MinHasher, NearDupIndex
 from vigil.normalize import Normalized, normalize
 from vigil.policy import Finding, Policy, Verdict, evaluate, load_policy, parse_policy
+from vigil.relations import RelationPlan, Relations
 from vigil.reports import Report, build_report
 from vigil.store import Store
 
@@ -44,11 +46,15 @@ __all__ = [  # noqa: RUF022 - plain sorted(), checked by tests/test_public_api.p
     "InputError",
     "Item",
     "Media",
+    "MinHasher",
+    "NearDupIndex",
     "Normalized",
     "Policy",
     "PolicyError",
     "PolicyProblem",
     "Prepared",
+    "RelationPlan",
+    "Relations",
     "Report",
     "Sanction",
     "Signal",

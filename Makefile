@@ -21,8 +21,10 @@ demo: install
 	$(BIN)/vigil claims import examples/factchecks.jsonld --db $(DEMO_DB)
 	$(BIN)/vigil audit examples/sample_corpus.jsonl --db $(DEMO_DB)
 	$(BIN)/vigil audit examples/misinformation_posts.jsonl --db $(DEMO_DB) -q
+	$(BIN)/vigil audit examples/relations_posts.jsonl --db $(DEMO_DB) -q
 	$(BIN)/vigil audit examples/broken_sample.jsonl --db $(DEMO_DB) --rejects demo/broken.rejects.jsonl -q
 	$(BIN)/vigil report --db $(DEMO_DB)
+	$(BIN)/vigil clusters list --db $(DEMO_DB)
 	$(BIN)/vigil log verify --db $(DEMO_DB)
 
 lint: install

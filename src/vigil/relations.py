@@ -348,25 +348,29 @@ def rebuild(store: Store, policy: Policy, platform: str, chunk: int = 2000,
         hashes = [shingle_hashes(it.text) for it in items]
         sizes = [len(h) for h in hashes]
         sigs = hasher.signatures(hashes)
+        ids = [it.id for it in items]
+        pos = {x: k for k, x in enumerate(ids)}
+        local = NearDupIndex()
+        local.add(ids, sigs, sizes)
+        stored = index.query(sigs, sizes, min_jaccard=rc.text_similarity)
+        within = local.query(sigs, sizes, min_jaccard=rc.text_similarity)
         rows = []
         for i, it in enumerate(items):
-            near = index.query(sigs[i : i + 1], [sizes[i]], min_jaccard=rc.text_similarity)[0]
             at = _utc(it.created_at) if it.created_at else _utc(datetime.now(UTC))
             root = it.id
             if sizes[i] >= rc.min_shingles:
                 best: Entry | None = None
+                near = stored[i] + [m for m in within[i] if pos[str(m.key)] < i]
                 for m in near:
                     e = meta[str(m.key)]
-                    if (m.jaccard >= rc.text_similarity and e.size >= rc.min_shingles
-                            and (best is None or e.at < best.at)):
+                    if e.size >= rc.min_shingles and (best is None or e.at < best.at):
                         best = e
                 root = best.root if best is not None else it.id
             meta[it.id] = Entry(it.id, it.account, at, sizes[i], root)
             rows.append({"platform": platform, "item_id": it.id, "account": it.account,
                          "at": at, "scheme": SCHEME, "size": sizes[i],
                          "sig": sigs[i].astype("<u4").tobytes(), "root": root})
-            # within a chunk, later items see earlier ones
-            index.add([it.id], sigs[i : i + 1], [sizes[i]])
+        index.add(ids, sigs, sizes)
         store.put_fingerprints(rows)
         done += len(items)
         if progress is not None:

@@ -225,3 +225,30 @@ def test_bad_coordination_settings_are_refused(bad: str) -> None:
     text = yaml.safe_dump(data)
     with pytest.raises(PolicyError, match="coordination"):
         parse_policy(text, "test")
+
+
+def test_policy_can_sanction_a_cluster_as_a_group(store: Store) -> None:
+    data = yaml.safe_load(load_policy().text)
+    data["coordination"].update(account_sanction="suspend", account_sanction_days=7)
+    pol = parse_policy(yaml.safe_dump(data), "test")
+    rel, tally, _ = run(store, ring(5, 1.0), policy=pol)
+    assert tally.sanctions["suspend"] == 5
+    states = store.account_states(("chirp", f"u{i}") for i in range(6))
+    for i in range(5):
+        (s,) = states[("chirp", f"u{i}")].sanctions
+        assert s.kind == "suspend" and s.expires_at == NOW + timedelta(days=7)
+        assert "cluster" in s.reason
+    # a sixth account joins the burst: only it is sanctioned now
+    _, tally, _ = run(store, ring(1, 1.0, start=5), rel, pol)
+    assert tally.sanctions["suspend"] == 1
+    assert len(store.account_states([("chirp", "u5")])[("chirp", "u5")].sanctions) == 1
+    assert store.verify_log().ok
+
+
+def test_a_group_sanction_needs_its_days() -> None:
+    from vigil.errors import PolicyError
+
+    data = yaml.safe_load(load_policy().text)
+    data["coordination"]["account_sanction"] = "suspend"
+    with pytest.raises(PolicyError, match="account_sanction_days"):
+        parse_policy(yaml.safe_dump(data), "test")

@@ -13,7 +13,7 @@ from vigil.audit import AuditContext, AuditResult, audit
 from vigil.detectors import Detector
 from vigil.items import Item
 from vigil.policy import Policy
-from vigil.relations import Relations
+from vigil.relations import Relations, group_sanctions
 from vigil.store import Store
 
 
@@ -96,7 +96,11 @@ def audit_batch(
     )
     results = audit(todo + again, policy, ctx)
     reaudited = frozenset((it.platform, it.id) for it in again)
-    store.record(results, existing, now, relations=plan, reaudited=reaudited)
+    group = group_sanctions(plan, policy, now, store.sanction_ids) if plan is not None else []
+    store.record(results, existing, now, relations=plan, reaudited=reaudited, group=group)
+    tally.decisions += len(group)
+    for _, sanction in group:
+        tally.sanctions[sanction.kind] += 1
     if relations is not None and plan is not None:
         relations.commit(plan)
     for r in results:

@@ -131,6 +131,20 @@ class CoordinationRules(_Model):
     text_score: float = Field(default=0.6, ge=0.0, le=1.0)
     artefact_score: float = Field(default=0.6, ge=0.0, le=1.0)
     ignore_domains: list[str] = Field(default_factory=list)
+    #: A sanction for every account of a cluster when the cluster is found (the group
+    #: sanction), besides the items' own decisions; ``None``: none.
+    account_sanction: SanctionKind | None = None
+    account_sanction_days: float | None = Field(default=None, gt=0.0)
+
+    @model_validator(mode="after")
+    def _timed(self) -> CoordinationRules:
+        kind, days = self.account_sanction, self.account_sanction_days
+        if kind in ("suspend", "restrict") and days is None:
+            raise ValueError(f"account_sanction {kind} needs account_sanction_days")
+        if kind not in ("suspend", "restrict") and days is not None:
+            raise ValueError("account_sanction_days needs a timed account_sanction "
+                             "(restrict or suspend)")
+        return self
 
 
 class PolicyData(_Model):

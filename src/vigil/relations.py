@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vigil.audit import AUTOMATED_ACTOR, Decision, _id
 from vigil.detectors import Evidence, Prepared, Signal
 from vigil.detectors.spam_patterns import Artefact, contact_artefacts
-from vigil.items import Item
+from vigil.items import Item, Sanction
 from vigil.neardup import SCHEME, Match, MinHasher, NearDupIndex, shingle_hashes
 from vigil.policy import CoordinationRules, PlagiarismRules, Policy
 
@@ -96,6 +97,8 @@ class RelationPlan:
     clusters: list[tuple[str, str]] = field(default_factory=list)
     policy_version: str = ""
     window_hours: float = 0.0
+    #: (platform, cluster id, key, accounts of the burst) for every burst found
+    bursts: list[tuple[str, str, str, frozenset[str]]] = field(default_factory=list)
     pending: list[tuple[str, list[str], np.ndarray, list[int], list[Entry]]] = field(
         default_factory=list)
 
@@ -276,6 +279,7 @@ class Relations:
                     out.reaudit.setdefault((platform, m.item_id), []).append(sig)
                     out.flag.append((platform, key, m.item_id))
             out.clusters.append((platform, key))
+            out.bursts.append((platform, cid, key, frozenset(m.account for m in burst)))
         for m in members:
             out.members.append({"platform": platform, "key": m.key, "item_id": m.item_id,
                                 "account": m.account, "at": m.at,
@@ -376,3 +380,53 @@ def rebuild(store: Store, policy: Policy, platform: str, chunk: int = 2000,
         if progress is not None:
             progress(done)
     return done
+
+
+def group_sanctions(plan: RelationPlan, policy: Policy, now: datetime,
+                    already: Callable[[list[str]], set[str]]
+                    ) -> list[tuple[Decision, Sanction]]:
+    """The policy's group sanction (``coordination.account_sanction``) for every account of
+    the bursts in ``plan``, once per account and cluster (``already`` returns which
+    sanction ids are recorded)."""
+    rules = policy.data.coordination
+    kind = rules.account_sanction
+    if kind is None or not plan.bursts:
+        return []
+    wanted: dict[str, tuple[str, str, str, str, int]] = {}
+    for platform, cid, key, accounts in plan.bursts:
+        for account in sorted(accounts):
+            sid = _id(platform, account, cid, "group", kind)
+            wanted[sid] = (platform, account, cid, key, len(accounts))
+    done = already(list(wanted))
+    expires = now + timedelta(days=rules.account_sanction_days) \
+        if rules.account_sanction_days else None
+    out = []
+    for sid, (platform, account, cid, key, n) in wanted.items():
+        if sid in done:
+            continue
+        kind_of, value = key.split(":", 1)
+        what = "near-identical text" if kind_of == "text" else f"the same {kind_of} {value!r}"
+        did = _id(sid, "decision")
+        rule = f"coordination.account_sanction.{kind}"
+        reasons = {
+            "action": kind, "category": "spam", "rule": rule,
+            "facts": (f"account is one of {n} accounts that posted {what} within "
+                      f"{rules.window_hours:g} h (cluster {cid})"),
+            "policy": {"name": policy.name, "version": policy.version},
+            "automated": True,
+            "cluster": {"id": cid, "kind": kind_of, "key": value, "accounts": n},
+            "days": rules.account_sanction_days,
+            "expires_at": expires.isoformat() if expires else None,
+            "appeal": (f"You can appeal this decision within "
+                       f"{policy.data.appeal_window_days} days; a different reviewer will "
+                       "look at it."),
+        }
+        decision = Decision(id=did, platform=platform, account=account, item_id=None,
+                            kind="account", action=kind, category="spam", rule=rule,
+                            policy_version=policy.version, automated=True,
+                            actor=AUTOMATED_ACTOR, reasons=reasons, at=now)
+        sanction = Sanction(id=sid, platform=platform, account=account, kind=kind, step=0,
+                            at=now, expires_at=expires, decision_id=did,
+                            reason=f"coordinated posting, cluster {cid}")
+        out.append((decision, sanction))
+    return out

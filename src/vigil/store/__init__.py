@@ -138,11 +138,14 @@ class Store:
 
     def record(self, results: Sequence[AuditResult], existing: dict[tuple[str, str], Existing],
                now: datetime, relations: RelationPlan | None = None,
-               reaudited: frozenset[tuple[str, str]] = frozenset()) -> None:
+               reaudited: frozenset[tuple[str, str]] = frozenset(),
+               group: Sequence[tuple[Decision, Sanction]] = ()) -> None:
         """Write a batch's results in one transaction: items (new or edited), decisions,
         strikes, sanctions, and a log entry for each; with ``relations``, the batch's
         fingerprints, artefact members and clusters. ``reaudited`` items were audited again
-        as stored (for a relation found later): their content columns stay as they are."""
+        as stored (for a relation found later): their content columns stay as they are.
+        ``group`` holds account decisions and sanctions not tied to one item (a cluster's
+        group sanction)."""
         new_items, changed_items = [], []
         rows: dict[str, list[dict[str, Any]]] = {"decision": [], "strike": [], "sanction": []}
         log: list[tuple[str, dict[str, Any]]] = []
@@ -172,6 +175,11 @@ class Store:
                     rrow = _ROW[kind](rec)
                     rows[kind].append(rrow)
                     log.append((kind, rrow))
+        for decision, sanction in group:
+            for kind, rec in (("decision", decision), ("sanction", sanction)):
+                rrow = _ROW[kind](rec)
+                rows[kind].append(rrow)
+                log.append((kind, rrow))
         try:
             with self.begin() as conn:
                 if new_items:
@@ -264,6 +272,15 @@ class Store:
             return claimstore.count_claims(conn)
 
     # -- relations between items ------------------------------------------------------------
+
+    def sanction_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are recorded sanctions."""
+        found: set[str] = set()
+        with self.read() as conn:
+            for i in range(0, len(ids), 900):
+                q = select(sanctions.c.id).where(sanctions.c.id.in_(ids[i : i + 900]))
+                found.update(conn.execute(q).scalars())
+        return found
 
     def fingerprint_rows(self, platform: str) -> Iterator[Any]:
         """Every stored near-duplicate fingerprint of a platform, oldest first."""

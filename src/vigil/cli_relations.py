@@ -48,13 +48,18 @@ def clusters_list(
                                         ensure_ascii=False) + "\n")
         return
     t = Table()
-    for col in ("cluster", "platform", "kind", "shared", "accounts", "items", "first", "last"):
-        t.add_column(col, overflow="fold",
-                     justify="right" if col in ("accounts", "items") else "left")
+    t.add_column("cluster", no_wrap=True)
+    t.add_column("platform")
+    t.add_column("shared", overflow="fold")
+    t.add_column("accounts", justify="right")
+    t.add_column("items", justify="right")
+    t.add_column("window (UTC)")
     for r in rows:
-        t.add_row(r["id"], r["platform"], r["kind"], r["key"].split(":", 1)[1],
-                  f"{r['accounts']:,}", f"{r['items']:,}",
-                  f"{r['first_at']:%Y-%m-%d %H:%M}", f"{r['last_at']:%Y-%m-%d %H:%M}")
+        first, last = r["first_at"], r["last_at"]
+        span = f"{first:%Y-%m-%d %H:%M}–" + (f"{last:%H:%M}" if last.date() == first.date()
+                                             else f"{last:%Y-%m-%d %H:%M}")
+        t.add_row(r["id"], r["platform"], r["key"], f"{r['accounts']:,}", f"{r['items']:,}",
+                  span)
     out.print(t)
     out.print(f"{len(rows):,} clusters shown", highlight=False)
 

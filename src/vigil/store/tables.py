@@ -190,6 +190,7 @@ cluster_members = Table(
 )
 Index("ix_cluster_members_key_at", cluster_members.c.platform, cluster_members.c.key,
       cluster_members.c.at)
+Index("ix_cluster_members_item", cluster_members.c.platform, cluster_members.c.item_id)
 
 # A coordinated-posting cluster: at least N accounts sharing one artefact within the
 # policy's window. Logged: policy and reviewers act on it.

@@ -41,6 +41,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_cluster_members_key_at", "cluster_members",
                     ["platform", "key", "at"], unique=False)
+    op.create_index("ix_cluster_members_item", "cluster_members", ["platform", "item_id"],
+                    unique=False)
     op.create_table(
         "clusters",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -62,6 +64,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_clusters_platform", table_name="clusters")
     op.drop_table("clusters")
+    op.drop_index("ix_cluster_members_item", table_name="cluster_members")
     op.drop_index("ix_cluster_members_key_at", table_name="cluster_members")
     op.drop_table("cluster_members")
     op.drop_table("fingerprints")

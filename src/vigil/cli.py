@@ -34,6 +34,7 @@ from vigil._cli_common import (
     out,
 )
 from vigil.audit import detect
+from vigil.cli_api import keys_app, serve_cmd
 from vigil.cli_claims import claims_app
 from vigil.cli_relations import clusters_app, index_app
 from vigil.detectors import Detector, best_scores, default_detectors
@@ -61,6 +62,8 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(claims_app, name="claims")
 app.add_typer(clusters_app, name="clusters")
 app.add_typer(index_app, name="index")
+app.add_typer(keys_app, name="keys")
+app.command("serve")(serve_cmd)
 
 def _load_policy(path: Path | None) -> Policy:
     try:

@@ -28,11 +28,13 @@ from vigil.errors import StoreError
 from vigil.items import Item, Sanction, Strike
 from vigil.policy import ACTION_RANK, Policy
 from vigil.relations import Member, RelationPlan
-from vigil.store import auditlog
+from vigil.store import auditlog, views
 from vigil.store import claims as claimstore
+from vigil.store import keys as keystore
 from vigil.store import relations as relstore
 from vigil.store.auditlog import Verification, utc
 from vigil.store.claims import ImportTally
+from vigil.store.keys import ApiKey
 from vigil.store.tables import decisions, fingerprints, items, policies, sanctions, strikes
 
 DEFAULT_URL = "sqlite:///vigil.db"
@@ -327,6 +329,67 @@ class Store:
     def cluster(self, cid: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         with self.read() as conn:
             return relstore.cluster_detail(conn, cid)
+
+    # -- API views and keys --------------------------------------------------------------------
+
+    def item_verdicts(self, platform: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Stored verdicts (with decisions) of ``ids`` on ``platform``."""
+        with self.read() as conn:
+            return views.item_verdicts(conn, platform, ids)
+
+    def decision(self, decision_id: str) -> dict[str, Any] | None:
+        with self.read() as conn:
+            return views.decision(conn, decision_id)
+
+    def remembered(self, key_id: str, idem_key: str) -> tuple[str, int, str] | None:
+        with self.read() as conn:
+            return keystore.remembered(conn, key_id, idem_key)
+
+    def remember(self, key_id: str, idem_key: str, fingerprint: str, status: int, body: str,
+                 now: datetime | None = None) -> None:
+        try:
+            with self.begin() as conn:
+                keystore.remember(conn, key_id, idem_key, fingerprint, status, body,
+                                  now or datetime.now(UTC))
+        except SQLAlchemyError as exc:  # a concurrent twin stored it first: fine
+            if self.remembered(key_id, idem_key) is None:
+                raise StoreError(f"cannot store idempotent response: {exc}") from exc
+
+    def ping(self) -> None:
+        """Raise StoreError unless the database answers."""
+        try:
+            with self.read() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError as exc:
+            raise StoreError(f"store {self.url!r} does not answer: {exc}") from exc
+
+    def review_pending(self) -> int:
+        """Items waiting for human review (no action taken yet)."""
+        from sqlalchemy import func
+
+        with self.read() as conn:
+            q = select(func.count()).select_from(items).where(items.c.action == "allow",
+                                                              items.c.review.is_(True))
+            return int(conn.execute(q).scalar_one())
+
+    def create_api_key(self, role: str, platforms: Sequence[str], name: str = "",
+                       now: datetime | None = None) -> tuple[ApiKey, str]:
+        """A new API key (logged); returns it and its token, which is not stored."""
+        with self.begin() as conn:
+            return keystore.create(conn, role, tuple(platforms), name,
+                                   now or datetime.now(UTC))
+
+    def api_key(self, token: str) -> ApiKey | None:
+        with self.read() as conn:
+            return keystore.lookup(conn, token)
+
+    def api_keys(self) -> list[ApiKey]:
+        with self.read() as conn:
+            return keystore.list_keys(conn)
+
+    def revoke_api_key(self, key_id: str, now: datetime | None = None) -> bool:
+        with self.begin() as conn:
+            return keystore.revoke(conn, key_id, now or datetime.now(UTC))
 
     def verify_log(self, limit: int = 20) -> Verification:
         with self.read() as conn:

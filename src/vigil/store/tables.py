@@ -211,6 +211,33 @@ clusters = Table(
 )
 Index("ix_clusters_platform", clusters.c.platform, clusters.c.last_at)
 
+# API keys: only a hash of the secret is kept. ``platforms`` is a comma-separated list, or
+# ``*`` for every platform (an auditor's view). Creating and revoking a key is logged.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),  # the key's public prefix
+    Column("hash", String(64), nullable=False),  # sha256 of the whole key, hex
+    Column("role", String(16), nullable=False),  # platform | moderator | admin | auditor
+    Column("platforms", Text, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# The response to a request sent with an Idempotency-Key, per API key: a repeat gets the
+# same answer without running again.
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("idem_key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # hash of method, path and body
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 #: Tables whose every row is covered by the audit log, with the columns naming a row.
 LOGGED = {
     "item": (items, ("platform", "external_id")),
@@ -220,4 +247,5 @@ LOGGED = {
     "policy": (policies, ("version",)),
     "claim": (claims, ("claim_id",)),
     "cluster": (clusters, ("id",)),
+    "api_key": (api_keys, ("id",)),
 }

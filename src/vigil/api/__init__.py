@@ -1,0 +1,114 @@
+"""The HTTP API: ``create_app(store, settings)`` builds a FastAPI app; nothing (engine,
+models, settings) is created at import time.
+
+Routes: ``POST /v1/items`` and ``GET /v1/items/{id}`` (audit, read a verdict),
+``GET /v1/decisions/{id}/notice`` (the statement of reasons), the drop-in
+``POST /v1/moderations`` (OpenAI's moderation API) and ``POST /v1alpha1/comments:analyze``
+(Perspective's), ``/healthz`` and ``/metrics`` (Prometheus). Every route checks the API
+key's role and platform; see :mod:`vigil.api.auth`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from vigil.api.limits import BodyLimit, RateLimiter
+from vigil.api.settings import Settings
+from vigil.detectors import Detector, default_detectors
+from vigil.ingest import Tally, audit_batch
+from vigil.items import Item
+from vigil.policy import Policy, load_policy
+from vigil.relations import Relations
+from vigil.store import Store
+
+
+class Metrics:
+    """The app's Prometheus metrics, in a registry of its own."""
+
+    def __init__(self, store: Store) -> None:
+        self.registry = CollectorRegistry()
+        self.latency = Histogram(
+            "vigil_http_request_seconds", "HTTP request latency", ["method", "route", "status"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+        self.items = Counter("vigil_items_audited_total", "Items audited, by outcome",
+                             ["platform", "category", "action"], registry=self.registry)
+        self.queue = Gauge("vigil_review_queue_depth", "Items waiting for human review",
+                           registry=self.registry)
+        self.queue.set_function(lambda: float(store.review_pending()))
+
+
+class VigilState:
+    """What the routes share: the store, settings, policy, detectors, the relation index,
+    the rate limiter and the metrics. Audits are serialised by a lock (the relation index
+    and SQLite take one writer at a time)."""
+
+    def __init__(self, store: Store, settings: Settings,
+                 detectors: Sequence[Detector] | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.policy: Policy = load_policy(settings.policy)
+        store.record_policy(self.policy)
+        if detectors is None:
+            detectors = default_detectors()
+            if settings.claims:
+                from vigil.claims.detector import load_detector
+
+                claim = load_detector(store)
+                if claim is not None:
+                    detectors.append(claim)
+        self.detectors = list(detectors)
+        self.relations = Relations(store) if settings.relations else None
+        self.limiter = RateLimiter(settings.rate_per_minute, settings.burst)
+        self.metrics = Metrics(store)
+        self._lock = threading.Lock()
+
+    def audit(self, batch: list[Item]) -> Tally:
+        tally = Tally()
+        with self._lock:
+            results = audit_batch(self.store, batch, self.policy, self.detectors, tally,
+                                  relations=self.relations)
+        for r in results:
+            self.metrics.items.labels(r.item.platform, r.verdict.category or "none",
+                                      r.verdict.action if not r.verdict.review
+                                      or r.verdict.action != "allow" else "review").inc()
+        return tally
+
+
+def create_app(store: Store, settings: Settings | None = None,
+               detectors: Sequence[Detector] | None = None) -> FastAPI:
+    """A Vigil API over ``store`` (migrated here). ``detectors`` replaces the default set
+    (tests use small deterministic ones)."""
+    from vigil.api import dropin, items, ops
+
+    settings = settings or Settings()
+    store.migrate()
+    app = FastAPI(title="Vigil", version="1",
+                  description="Content auditing and account enforcement.")
+    app.state.vigil = VigilState(store, settings, detectors)
+    app.include_router(items.router, tags=["items"])
+    app.include_router(dropin.router, tags=["drop-in"])
+    app.include_router(ops.router, tags=["operations"])
+
+    @app.middleware("http")
+    async def timing(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        app.state.vigil.metrics.latency.labels(request.method, path,
+                                               str(response.status_code)).observe(
+            time.perf_counter() - started)
+        return response
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+__all__ = ["Settings", "create_app"]

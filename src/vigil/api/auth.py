@@ -1,0 +1,65 @@
+"""Who is calling: the API key in ``Authorization: Bearer <key>`` (or ``?key=`` for the
+Perspective drop-in, as its clients send it), its role, its platforms.
+
+Every route names the roles it admits (:func:`role`); a platform's data is only reached
+through :func:`platform_of`, which refuses a platform the key does not cover. Errors say
+what is wrong with the request, never what exists on another platform: an item or decision
+of another platform is simply "not found"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from vigil.store.keys import ApiKey
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `vigil keys create`.")
+
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def current_key(request: Request, cred: Credentials) -> ApiKey:
+    token = cred.credentials if cred is not None else request.query_params.get("key")
+    if not token:
+        raise HTTPException(401, "missing API key (Authorization: Bearer <key>)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    key: ApiKey | None = request.app.state.vigil.store.api_key(token)
+    if key is None:
+        raise HTTPException(401, "unknown or revoked API key",
+                            headers={"WWW-Authenticate": "Bearer"})
+    request.app.state.vigil.limiter.take(request, key.id)
+    request.state.key_id = key.id
+    return key
+
+
+def role(*roles: str) -> Callable[..., ApiKey]:
+    """A dependency admitting keys of these roles (403 otherwise)."""
+
+    def check(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+        if key.role not in roles:
+            raise HTTPException(403, f"this route is for {', '.join(roles)} keys")
+        return key
+
+    return check
+
+
+def platform_of(key: ApiKey, asked: str | None) -> str:
+    """The platform a request acts on: the key's own, or for a key covering several (an
+    auditor's), the one asked for, which it must cover."""
+    if asked is None:
+        if len(key.platforms) == 1 and key.platforms[0] != "*":
+            return key.platforms[0]
+        raise HTTPException(422, "this key covers several platforms: pass ?platform=")
+    if not key.sees(asked):
+        raise HTTPException(404, "not found")
+    return asked
+
+
+#: A key of any role.
+AnyKey = Annotated[ApiKey, Depends(role("platform", "moderator", "admin", "auditor"))]
+#: A key that may send items: the platform's service account or its admin.
+WriterKey = Annotated[ApiKey, Depends(role("platform", "admin"))]

@@ -1,0 +1,34 @@
+"""``/healthz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from vigil.api.auth import Credentials, current_key
+from vigil.api.models import Health
+from vigil.errors import StoreError
+
+router = APIRouter()
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness and store reachability",
+            responses={503: {"description": "The store does not answer"}})
+def healthz(request: Request) -> Health:
+    try:
+        request.app.state.vigil.store.ping()
+    except StoreError:
+        raise HTTPException(503, "store unavailable") from None
+    return Health(status="ok", store="ok")
+
+
+@router.get("/metrics", summary="Prometheus metrics (admin or auditor key, unless public)",
+            response_class=Response,
+            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+def metrics(request: Request, cred: Credentials) -> Response:
+    vigil = request.app.state.vigil
+    if not vigil.settings.metrics_public:
+        key = current_key(request, cred)
+        if key.role not in ("admin", "auditor"):
+            raise HTTPException(403, "this route is for admin, auditor keys")
+    return Response(generate_latest(vigil.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,96 @@
+"""``vigil serve`` (the HTTP API) and ``vigil keys`` (its API keys)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from vigil._cli_common import DbOpt, PolicyOpt, _fail, _open_store, err, out
+from vigil.errors import PolicyError, StoreError
+
+keys_app = typer.Typer(help="API keys for the HTTP API (stored hashed).", no_args_is_help=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(
+        help="platform (service account), moderator, admin, or auditor (read-only).")],
+    platform: Annotated[list[str], typer.Option(
+        help="The key's platform; an auditor key may repeat it, or give '*' for all.")],
+    name: Annotated[str, typer.Option(help="A label for people (who or what uses it).")] = "",
+    db: DbOpt = None,
+) -> None:
+    """Create a key and print it ONCE: only its hash is stored."""
+    store = _open_store(db)
+    try:
+        key, token = store.create_api_key(role, platform, name)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    err.print(f"created {key.role} key {key.id} for {', '.join(key.platforms)}; it is shown "
+              "once, store it now:", highlight=False)
+    sys.stdout.write(token + "\n")
+
+
+@keys_app.command("list")
+def keys_list(
+    db: DbOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or jsonl.")] = "table",
+) -> None:
+    """Every key (never the secret): id, role, platforms, name, created, revoked."""
+    if fmt not in ("table", "jsonl"):
+        raise _fail("--format must be table or jsonl")
+    rows = _open_store(db).api_keys()
+    if fmt == "jsonl":
+        for k in rows:
+            sys.stdout.write(json.dumps({
+                "id": k.id, "role": k.role, "platforms": list(k.platforms), "name": k.name,
+                "created_at": k.created_at.isoformat(),
+                "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None}) + "\n")
+        return
+    t = Table()
+    for col in ("id", "role", "platforms", "name", "created", "revoked"):
+        t.add_column(col)
+    for k in rows:
+        t.add_row(k.id, k.role, ",".join(k.platforms), k.name,
+                  f"{k.created_at:%Y-%m-%d %H:%M}",
+                  f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "")
+    out.print(t)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (`vigil keys list`).")],
+    db: DbOpt = None,
+) -> None:
+    """Revoke a key: it stops working at once (logged)."""
+    if not _open_store(db).revoke_api_key(key_id):
+        raise _fail(f"no live key {key_id!r}")
+    out.print(f"revoked {key_id}", highlight=False)
+
+
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+    db: DbOpt = None,
+    policy: PolicyOpt = None,
+    rate_per_minute: Annotated[float, typer.Option(min=1, help="Requests a minute per key.")
+                               ] = 6000,
+    metrics_public: Annotated[bool, typer.Option(
+        help="Serve /metrics without a key (private networks).")] = False,
+) -> None:
+    """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    import uvicorn
+
+    from vigil.api import Settings, create_app
+
+    try:
+        app = create_app(_open_store(db), Settings(
+            policy=str(policy) if policy else None, rate_per_minute=rate_per_minute,
+            metrics_public=metrics_public))
+    except (PolicyError, StoreError) as exc:
+        raise _fail(str(exc), 1) from None
+    uvicorn.run(app, host=host, port=port, log_level="info")

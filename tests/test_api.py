@@ -1,0 +1,213 @@
+"""The HTTP API: items, verdicts, notices, idempotency, limits, metrics, the drop-in
+endpoints (driven by the official ``openai`` client), API keys and their CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import openai
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.conftest import KeywordDetector
+from tests.test_cli import invoke
+from vigil.api import Settings, create_app
+from vigil.store import Store
+from vigil.store.tables import api_keys
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path}/api.db")
+    s.migrate()
+    yield s
+    s.close()
+
+
+def make(store: Store, **settings: object) -> tuple[FastAPI, TestClient]:
+    app = create_app(store, Settings(**settings), detectors=[KeywordDetector()])  # type: ignore[arg-type]
+    return app, TestClient(app)
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def client(store: Store) -> tuple[TestClient, str]:
+    _, c = make(store)
+    _, token = store.create_api_key("platform", ["chirp"], "svc")
+    return c, token
+
+
+def test_one_item_gets_its_verdict_and_a_list_gets_them_in_order(client) -> None:
+    c, tok = client
+    r = c.post("/v1/items", json={"id": "1", "account": "a", "text": "buynow cheap"},
+               headers=auth(tok))
+    assert r.status_code == 200
+    v = r.json()
+    assert (v["id"], v["platform"], v["action"], v["category"]) == ("1", "chirp", "remove",
+                                                                     "spam")
+    assert v["scores"]["spam"] == 0.95
+    (d,) = [d for d in v["decisions"] if d["kind"] == "item"]
+    assert d["action"] == "remove" and d["notice"] == f"/v1/decisions/{d['id']}/notice"
+    r = c.post("/v1/items", headers=auth(tok), json=[
+        {"id": "3", "account": "b", "text": "hello"},
+        {"id": "2", "account": "b", "text": "you idiot"}])
+    assert [(x["id"], x["action"]) for x in r.json()] == [("3", "allow"), ("2", "label")]
+    assert c.get("/v1/items/2", headers=auth(tok)).json()["action"] == "label"
+
+
+def test_sending_an_item_again_changes_nothing_and_an_edit_is_audited(client) -> None:
+    c, tok = client
+    item = {"id": "9", "account": "a", "text": "cheapdeal today"}
+    first = c.post("/v1/items", json=item, headers=auth(tok)).json()
+    again = c.post("/v1/items", json=item, headers=auth(tok)).json()
+    assert first == again
+    edited = c.post("/v1/items", json={**item, "text": "buynow"}, headers=auth(tok)).json()
+    assert edited["action"] == "remove" and edited["content_hash"] != first["content_hash"]
+    assert len(edited["decisions"]) > len(first["decisions"])
+
+
+def test_idempotency_key_replays_the_first_answer(client) -> None:
+    c, tok = client
+    h = {**auth(tok), "Idempotency-Key": "req-1"}
+    first = c.post("/v1/items", json={"id": "5", "account": "a", "text": "hi"}, headers=h)
+    replay = c.post("/v1/items", json={"id": "5", "account": "a", "text": "hi"}, headers=h)
+    assert replay.status_code == 200 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json() == first.json()
+    other = c.post("/v1/items", json={"id": "6", "account": "a", "text": "hi"}, headers=h)
+    assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
+
+
+def test_the_notice_is_a_statement_of_reasons(store: Store, client) -> None:
+    c, tok = client
+    v = c.post("/v1/items", json={"id": "1", "account": "a", "text": "buynow"},
+               headers=auth(tok)).json()
+    notice_url = next(d["notice"] for d in v["decisions"] if d["kind"] == "item")
+    n = c.get(notice_url, headers=auth(tok)).json()
+    assert (n["item"], n["action"], n["category"], n["rule"]) == ("1", "remove", "spam",
+                                                                  "spam.remove")
+    assert n["automated"] is True and "0.95" in n["facts"]
+    assert n["evidence"][0]["text"] == "buynow" and n["evidence"][0]["detector"] == "keywords"
+    assert "appeal" in n["appeal"]
+    from datetime import datetime
+
+    days = datetime.fromisoformat(n["appeal_until"]) - datetime.fromisoformat(n["decided_at"])
+    assert days == timedelta(days=180)
+
+
+def test_rate_limit_answers_429_with_retry_after(store: Store) -> None:
+    _, c = make(store, rate_per_minute=60, burst=2)
+    _, tok = store.create_api_key("platform", ["chirp"])
+    codes = [c.get("/v1/items/x", headers=auth(tok)).status_code for _ in range(3)]
+    assert codes == [404, 404, 429]
+    r = c.get("/v1/items/x", headers=auth(tok))
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    # another key has its own bucket
+    _, other = store.create_api_key("platform", ["chirp"])
+    assert c.get("/v1/items/x", headers=auth(other)).status_code == 404
+
+
+def test_batches_count_against_the_rate_limit(store: Store) -> None:
+    _, c = make(store, rate_per_minute=60, burst=10)
+    _, tok = store.create_api_key("platform", ["chirp"])
+    items = [{"id": str(i), "account": "a", "text": "hi"} for i in range(11)]
+    assert c.post("/v1/items", json=items, headers=auth(tok)).status_code == 429
+
+
+def test_too_large_requests_get_413(store: Store) -> None:
+    _, c = make(store, max_body_bytes=4096, max_batch=3)
+    _, tok = store.create_api_key("platform", ["chirp"])
+    r = c.post("/v1/items", headers=auth(tok),
+               json={"id": "1", "account": "a", "text": "x" * 10_000})
+    assert r.status_code == 413 and "4,096 bytes" in r.json()["detail"]
+    r = c.post("/v1/items", headers=auth(tok),
+               json=[{"id": str(i), "account": "a", "text": "hi"} for i in range(4)])
+    assert r.status_code == 413 and "at most 3 items" in r.json()["detail"]
+
+
+def test_bad_items_name_the_field(client) -> None:
+    c, tok = client
+    r = c.post("/v1/items", json={"id": "1", "text": "no account"}, headers=auth(tok))
+    assert r.status_code == 422
+    assert any(e["loc"][-1] == "account" for e in r.json()["detail"])
+
+
+def test_metrics_and_health(store: Store, client) -> None:
+    c, tok = client
+    c.post("/v1/items", json={"id": "1", "account": "a", "text": "buynow"}, headers=auth(tok))
+    c.post("/v1/items", json={"id": "2", "account": "a", "text": "cheapdeal"},
+           headers=auth(tok))
+    assert c.get("/healthz").json() == {"status": "ok", "store": "ok"}
+    assert c.get("/metrics", headers=auth(tok)).status_code == 403
+    _, admin = store.create_api_key("admin", ["chirp"])
+    text = c.get("/metrics", headers=auth(admin)).text
+    assert 'vigil_items_audited_total{action="remove",category="spam",platform="chirp"} 1.0' \
+        in text
+    assert "vigil_review_queue_depth 1.0" in text
+    assert 'vigil_http_request_seconds_count{method="POST",route="/v1/items",status="200"} ' \
+           "2.0" in text
+    _, open_c = make(store, metrics_public=True)
+    assert open_c.get("/metrics").status_code == 200
+
+
+def test_openai_client_works_against_the_moderations_endpoint(store: Store) -> None:
+    _, c = make(store)
+    _, tok = store.create_api_key("platform", ["chirp"])
+    ai = openai.OpenAI(api_key=tok, base_url="http://testserver/v1", http_client=c)
+    res = ai.moderations.create(input=["you idiot", "lovely morning", "those vermin"],
+                                model="vigil")
+    insult, fine, hate = res.results
+    assert insult.flagged and insult.categories.harassment
+    assert insult.category_scores.harassment == pytest.approx(0.75)
+    assert not fine.flagged and fine.category_scores.hate == 0.0
+    assert hate.flagged and hate.categories.hate and not hate.categories.sexual
+    assert not insult.categories.self_harm  # not detected by Vigil: never flagged
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(api_key="vgl_nope_nope", base_url="http://testserver/v1",
+                      http_client=c).moderations.create(input="hi")
+
+
+def test_perspective_shape_with_key_in_the_query(client) -> None:
+    c, tok = client
+    body = {"comment": {"text": "you idiot"},
+            "requestedAttributes": {"INSULT": {}, "THREAT": {}, "SPAM": {"scoreThreshold": 0.5}}}
+    r = c.post(f"/v1alpha1/comments:analyze?key={tok}", json=body)
+    assert r.status_code == 200
+    scores = r.json()["attributeScores"]
+    assert scores["INSULT"]["summaryScore"] == {"value": 0.75, "type": "PROBABILITY"}
+    assert scores["THREAT"]["summaryScore"]["value"] == 0.0
+    assert "SPAM" not in scores  # under its scoreThreshold
+    r = c.post(f"/v1alpha1/comments:analyze?key={tok}",
+               json={**body, "requestedAttributes": {"FLIRTATION": {}}})
+    assert r.status_code == 400 and "FLIRTATION" in r.json()["detail"]
+
+
+def test_keys_cli_prints_once_stores_a_hash_and_revokes(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/keys.db"
+    code, out, _ = invoke("keys", "create", "--role", "platform", "--platform", "chirp",
+                          "--name", "svc", "--db", db)
+    assert code == 0
+    token = out.strip()
+    assert token.startswith("vgl_")
+    store = Store(db)
+    with store.read() as conn:
+        (stored,) = conn.execute(select(api_keys.c.hash)).scalars().all()
+    assert token not in stored and len(stored) == 64
+    assert store.api_key(token) is not None
+    code, out, _ = invoke("keys", "list", "--db", db, "--format", "jsonl")
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert row["role"] == "platform" and token not in out
+    assert invoke("keys", "revoke", row["id"], "--db", db)[0] == 0
+    assert store.api_key(token) is None
+    assert invoke("keys", "revoke", row["id"], "--db", db)[0] != 0
+    code, _, err = invoke("keys", "create", "--role", "platform", "--platform", "*",
+                          "--db", db)
+    assert code != 0 and "exactly one platform" in err
+    assert store.verify_log().ok

@@ -8,12 +8,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from vigil.audit import AuditContext, AuditResult, audit
 from vigil.detectors import Detector
 from vigil.items import Item
 from vigil.policy import Policy
 from vigil.relations import Relations, group_sanctions
+from vigil.review import priority, severity_of
 from vigil.store import Store
 
 
@@ -97,7 +99,8 @@ def audit_batch(
     results = audit(todo + again, policy, ctx)
     reaudited = frozenset((it.platform, it.id) for it in again)
     group = group_sanctions(plan, policy, now, store.sanction_ids) if plan is not None else []
-    store.record(results, existing, now, relations=plan, reaudited=reaudited, group=group)
+    store.record(results, existing, now, relations=plan, reaudited=reaudited, group=group,
+                 cases=review_cases(results, policy, now))
     tally.decisions += len(group)
     for _, sanction in group:
         tally.sanctions[sanction.kind] += 1
@@ -117,3 +120,20 @@ def audit_batch(
         if r.sanction is not None:
             tally.sanctions[r.sanction.kind] += 1
     return results
+
+
+def review_cases(results: Sequence[AuditResult], policy: Policy, now: datetime
+                 ) -> list[dict[str, Any]]:
+    """A review case for each item whose new decision sends it to human review."""
+    from vigil.store.review import new_case
+
+    out = []
+    for r in results:
+        d, v = r.decision, r.verdict
+        if d is None or not v.review:
+            continue
+        out.append(new_case(
+            r.item.platform, r.item.id, r.item.account, "review", v.queue or "standard",
+            v.category, priority(severity_of(policy, v.category), r.item.reach),
+            str(d.reasons.get("facts", "")), now))
+    return out

@@ -16,6 +16,7 @@ from vigil.items import Account
 from vigil.sanctions import SANCTION_RANK, account_status, decayed_points
 from vigil.store import Store, sanction_from_row, strike_from_row
 from vigil.store.auditlog import utc
+from vigil.store.review import apply_lifts
 from vigil.store.tables import (
     cluster_members,
     clusters,
@@ -209,10 +210,10 @@ def account_summary(store: Store, account: str, platform: str | None, now: datet
             sk = [strike_from_row(r) for r in conn.execute(
                 select(strikes).where(strikes.c.platform == plat, strikes.c.account == account)
                 .order_by(strikes.c.at)).mappings()]
-            sc = [sanction_from_row(r) for r in conn.execute(
+            sc = apply_lifts(conn, [sanction_from_row(r) for r in conn.execute(
                 select(sanctions).where(sanctions.c.platform == plat,
                                         sanctions.c.account == account)
-                .order_by(sanctions.c.at)).mappings()]
+                .order_by(sanctions.c.at)).mappings()])
             out.append(Account(
                 platform=plat, id=account, items=sum(counts.values()),
                 items_by_action=dict(counts),

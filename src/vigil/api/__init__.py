@@ -85,7 +85,7 @@ def create_app(store: Store, settings: Settings | None = None,
                detectors: Sequence[Detector] | None = None) -> FastAPI:
     """A Vigil API over ``store`` (migrated here). ``detectors`` replaces the default set
     (tests use small deterministic ones)."""
-    from vigil.api import dropin, items, ops
+    from vigil.api import dropin, items, ops, review
 
     settings = settings or Settings()
     store.migrate()
@@ -93,6 +93,7 @@ def create_app(store: Store, settings: Settings | None = None,
                   description="Content auditing and account enforcement.")
     app.state.vigil = VigilState(store, settings, detectors)
     app.include_router(items.router, tags=["items"])
+    app.include_router(review.router, tags=["review"])
     app.include_router(dropin.router, tags=["drop-in"])
     app.include_router(ops.router, tags=["operations"])
 

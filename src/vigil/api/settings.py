@@ -26,3 +26,4 @@ class Settings(BaseModel):
     claims: bool = True
     relations: bool = True
     metrics_public: bool = False
+    claim_minutes: float = Field(default=15.0, gt=0)

@@ -28,10 +28,12 @@ from vigil.errors import StoreError
 from vigil.items import Item, Sanction, Strike
 from vigil.policy import ACTION_RANK, Policy
 from vigil.relations import Member, RelationPlan
+from vigil.review import Reviewer
 from vigil.store import auditlog, views
 from vigil.store import claims as claimstore
 from vigil.store import keys as keystore
 from vigil.store import relations as relstore
+from vigil.store import review as reviewstore
 from vigil.store.auditlog import Verification, utc
 from vigil.store.claims import ImportTally
 from vigil.store.keys import ApiKey
@@ -141,7 +143,8 @@ class Store:
     def record(self, results: Sequence[AuditResult], existing: dict[tuple[str, str], Existing],
                now: datetime, relations: RelationPlan | None = None,
                reaudited: frozenset[tuple[str, str]] = frozenset(),
-               group: Sequence[tuple[Decision, Sanction]] = ()) -> None:
+               group: Sequence[tuple[Decision, Sanction]] = (),
+               cases: Sequence[dict[str, Any]] = ()) -> None:
         """Write a batch's results in one transaction: items (new or edited), decisions,
         strikes, sanctions, and a log entry for each; with ``relations``, the batch's
         fingerprints, artefact members and clusters. ``reaudited`` items were audited again
@@ -202,6 +205,8 @@ class Store:
                                             items.c.external_id.in_(chunk))
                     log.extend(("item", dict(r)) for r in conn.execute(q).mappings())
                 auditlog.append(conn, log, now)
+                for case in cases:
+                    reviewstore.open_item_case(conn, case, now)
                 if relations is not None:
                     relstore.write(conn, relations, now)
         except SQLAlchemyError as exc:
@@ -241,6 +246,8 @@ class Store:
                             st.strikes.append(strike_from_row(r))
                         else:
                             st.sanctions.append(sanction_from_row(r))
+            for st in states.values():
+                st.sanctions = reviewstore.apply_lifts(conn, st.sanctions)
         return states
 
     # -- the fact-check base ----------------------------------------------------------------
@@ -390,6 +397,66 @@ class Store:
     def revoke_api_key(self, key_id: str, now: datetime | None = None) -> bool:
         with self.begin() as conn:
             return keystore.revoke(conn, key_id, now or datetime.now(UTC))
+
+    # -- human review --------------------------------------------------------------------------
+
+    def _case_op(self, fn: Any, *args: Any) -> Any:
+        try:
+            with self.begin() as conn:
+                return fn(conn, *args)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot update case: {exc}") from exc
+
+    def open_case(self, row: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+        """Open a case (an open one for the same item absorbs it); logged."""
+        result: dict[str, Any] = self._case_op(reviewstore.open_item_case, row,
+                                               now or datetime.now(UTC))
+        return result
+
+    def case(self, case_id: str) -> dict[str, Any] | None:
+        with self.read() as conn:
+            found: dict[str, Any] | None = reviewstore.get(conn, case_id)
+            return found
+
+    def cases(self, platforms: Sequence[str] | None = None, queue: str | None = None,
+              kind: str | None = None, status: str = "open", limit: int = 50
+              ) -> list[dict[str, Any]]:
+        """A queue: trusted flaggers first, then priority, then age."""
+        with self.read() as conn:
+            rows: list[dict[str, Any]] = reviewstore.queue(conn, platforms, queue, kind,
+                                                           status, limit)
+            return rows
+
+    def claim_case(self, case_id: str, reviewer: Reviewer, minutes: float,
+                   now: datetime | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._case_op(reviewstore.claim, case_id, reviewer, minutes,
+                                               now or datetime.now(UTC))
+        return result
+
+    def escalate_case(self, case_id: str, reviewer: Reviewer, reason: str,
+                      now: datetime | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._case_op(reviewstore.escalate, case_id, reviewer,
+                                               reason, now or datetime.now(UTC))
+        return result
+
+    def decide_case(self, case_id: str, reviewer: Reviewer, action: str,
+                    category: str | None, reason: str, policy: Policy,
+                    now: datetime | None = None) -> str:
+        result: str = self._case_op(reviewstore.decide, case_id, reviewer, action, category,
+                                    reason, policy, now or datetime.now(UTC))
+        return result
+
+    def appeal(self, decision: dict[str, Any], statement: str, appellant: str | None,
+               policy: Policy, now: datetime | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._case_op(reviewstore.appeal, decision, statement,
+                                               appellant, policy, now or datetime.now(UTC))
+        return result
+
+    def resolve_appeal(self, case_id: str, reviewer: Reviewer, outcome: str, reason: str,
+                       policy: Policy, now: datetime | None = None) -> str:
+        result: str = self._case_op(reviewstore.resolve, case_id, reviewer, outcome, reason,
+                                    policy, now or datetime.now(UTC))
+        return result
 
     def verify_log(self, limit: int = 20) -> Verification:
         with self.read() as conn:

@@ -238,6 +238,44 @@ idempotency = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Human review work: a case per item sent to review (automated review band, a user's
+# report, a trusted flagger's report) and per appeal. ``locked_until``/``assignee``: the
+# exclusive claim of one reviewer. Every change is logged.
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("platform", String(64), nullable=False),
+    Column("item_id", String(255)),
+    Column("account", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),  # review | report | appeal
+    Column("queue", String(64), nullable=False),
+    Column("category", String(32)),
+    Column("priority", Double, nullable=False),
+    Column("status", String(16), nullable=False),  # open | closed
+    Column("assignee", String(255)),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("reporter", String(255)),
+    Column("trusted", Boolean, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decision_id", String(32)),  # the decision appealed (appeals)
+    Column("outcome", String(32)),
+    Column("outcome_decision", String(32)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+)
+Index("ix_cases_queue", cases.c.platform, cases.c.status, cases.c.queue, cases.c.priority)
+Index("ix_cases_item", cases.c.platform, cases.c.item_id)
+
+# A sanction lifted before its time (an appeal overturned it): in force until ``at``.
+sanction_lifts = Table(
+    "sanction_lifts",
+    metadata,
+    Column("sanction_id", String(32), ForeignKey("sanctions.id"), primary_key=True),
+    Column("decision_id", String(32), ForeignKey("decisions.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 #: Tables whose every row is covered by the audit log, with the columns naming a row.
 LOGGED = {
     "item": (items, ("platform", "external_id")),
@@ -248,4 +286,6 @@ LOGGED = {
     "claim": (claims, ("claim_id",)),
     "cluster": (clusters, ("id",)),
     "api_key": (api_keys, ("id",)),
+    "case": (cases, ("id",)),
+    "lift": (sanction_lifts, ("sanction_id",)),
 }

@@ -34,7 +34,7 @@ from vigil._cli_common import (
     out,
 )
 from vigil.audit import detect
-from vigil.cli_api import keys_app, serve_cmd
+from vigil.cli_api import keys_app, serve_cmd, webhooks_set_cmd, worker_cmd
 from vigil.cli_claims import claims_app
 from vigil.cli_relations import clusters_app, index_app
 from vigil.detectors import Detector, best_scores, default_detectors
@@ -64,6 +64,10 @@ app.add_typer(clusters_app, name="clusters")
 app.add_typer(index_app, name="index")
 app.add_typer(keys_app, name="keys")
 app.command("serve")(serve_cmd)
+app.command("worker")(worker_cmd)
+webhooks_app = typer.Typer(help="Webhooks to the platforms.", no_args_is_help=True)
+webhooks_app.command("set")(webhooks_set_cmd)
+app.add_typer(webhooks_app, name="webhooks")
 
 def _load_policy(path: Path | None) -> Policy:
     try:
@@ -287,6 +291,12 @@ def report_cmd(
     for who, n in rep.decided_by.most_common():
         t.add_row(f"decided: {who}", f"{n:,}")
     out.print(t)
+    if rep.webhooks:
+        failed = rep.webhooks.get("failed", 0)
+        line = ", ".join(f"{n:,} {s}" for s, n in sorted(rep.webhooks.items()))
+        out.print(f"webhook deliveries: {line}" + (
+            " [red](failed deliveries: `GET /v1/deliveries?status=failed`)[/red]"
+            if failed else ""))
     if rep.clusters:
         t = Table(title=f"Coordinated-posting clusters ({rep.clusters:,}; "
                         f"{rep.cluster_accounts:,} accounts; largest first)")

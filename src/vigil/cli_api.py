@@ -81,6 +81,9 @@ def serve_cmd(
                                ] = 6000,
     metrics_public: Annotated[bool, typer.Option(
         help="Serve /metrics without a key (private networks).")] = False,
+    worker: Annotated[bool, typer.Option(
+        help="Send webhooks and expire sanctions inside the server (else run "
+             "`vigil worker`).")] = True,
 ) -> None:
     """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
     import uvicorn
@@ -90,7 +93,58 @@ def serve_cmd(
     try:
         app = create_app(_open_store(db), Settings(
             policy=str(policy) if policy else None, rate_per_minute=rate_per_minute,
-            metrics_public=metrics_public))
+            metrics_public=metrics_public, worker=worker))
     except (PolicyError, StoreError) as exc:
         raise _fail(str(exc), 1) from None
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def worker_cmd(
+    db: DbOpt = None,
+    policy: PolicyOpt = None,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between rounds.")] = 2.0,
+    once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
+) -> None:
+    """Send due webhooks (with retries) and record expired sanctions as decisions."""
+    import time
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from vigil.policy import load_policy
+    from vigil.webhooks import Worker
+
+    try:
+        pol = load_policy(policy)
+        w = Worker(_open_store(db), pol, interval)
+        with httpx.Client() as client:
+            while True:
+                expired, t = w.run_once(datetime.now(UTC), client)
+                if once or expired or t.delivered or t.retried or t.failed:
+                    out.print(f"{expired} sanctions expired; webhooks: {t.delivered} "
+                              f"delivered, {t.retried} to retry, {t.failed} failed",
+                              highlight=False)
+                if once:
+                    return
+                time.sleep(interval)
+    except (PolicyError, StoreError) as exc:
+        raise _fail(str(exc), 1) from None
+    except KeyboardInterrupt:
+        return
+
+
+def webhooks_set_cmd(
+    platform: Annotated[str, typer.Option(help="The platform.")],
+    url: Annotated[str, typer.Option(help="Where to POST (http:// or https://).")],
+    db: DbOpt = None,
+) -> None:
+    """Set a platform's webhook; prints the new signing secret once."""
+    import secrets as _secrets
+
+    if not url.startswith(("http://", "https://")):
+        raise _fail("--url must start with http:// or https://")
+    token = _secrets.token_urlsafe(32)
+    _open_store(db).set_webhook(platform, url, token)
+    err.print(f"webhook for {platform} set; its signing secret is shown once:",
+              highlight=False)
+    sys.stdout.write(token + "\n")

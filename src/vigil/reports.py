@@ -46,6 +46,7 @@ class Report:
     sanctions_issued: Counter[str] = field(default_factory=Counter)
     detection: Counter[str] = field(default_factory=Counter)
     decided_by: Counter[str] = field(default_factory=Counter)
+    webhooks: dict[str, int] = field(default_factory=dict)
     clusters: int = 0
     cluster_accounts: int = 0
     top_clusters: list[dict[str, Any]] = field(default_factory=list)
@@ -74,6 +75,7 @@ class Report:
             "sanctions_issued": {k: self.sanctions_issued[k] for k in SANCTION_RANK},
             "detection_method": dict(self.detection),
             "decided_by": dict(self.decided_by),
+            "webhook_deliveries": dict(self.webhooks),
             "clusters": {
                 "count": self.clusters,
                 "accounts": self.cluster_accounts,
@@ -147,6 +149,7 @@ def build_report(store: Store, platform: str | None = None) -> Report:
             cluster_members.c.platform, platform)
         rep.cluster_accounts = int(conn.execute(q).scalar_one())
     rep.top_clusters = store.clusters(platform, limit=TOP_CLUSTERS)
+    rep.webhooks = store.delivery_counts(platform)
     return rep
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -42,6 +43,13 @@ class Metrics:
         self.queue = Gauge("vigil_review_queue_depth", "Items waiting for human review",
                            registry=self.registry)
         self.queue.set_function(lambda: float(store.review_pending()))
+        self.webhook_failures = Counter(
+            "vigil_webhook_failures_total", "Webhook deliveries given up after every retry",
+            ["platform"], registry=self.registry)
+        self.webhooks_pending = Gauge("vigil_webhook_pending", "Deliveries waiting to be sent",
+                                      registry=self.registry)
+        self.webhooks_pending.set_function(
+            lambda: float(store.delivery_counts().get("pending", 0)))
 
 
 class VigilState:
@@ -85,15 +93,32 @@ def create_app(store: Store, settings: Settings | None = None,
                detectors: Sequence[Detector] | None = None) -> FastAPI:
     """A Vigil API over ``store`` (migrated here). ``detectors`` replaces the default set
     (tests use small deterministic ones)."""
-    from vigil.api import dropin, items, ops, review
+    from vigil.api import dropin, items, ops, review, webhooks
 
     settings = settings or Settings()
     store.migrate()
-    app = FastAPI(title="Vigil", version="1",
+    state = VigilState(store, settings, detectors)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if settings.worker:
+            from vigil.webhooks import Worker
+
+            worker = Worker(store, state.policy, settings.worker_interval_s,
+                            on_failure=lambda pf: state.metrics.webhook_failures.labels(
+                                pf).inc())
+            worker.start()
+        yield
+        if worker is not None:
+            worker.stop()
+
+    app = FastAPI(title="Vigil", version="1", lifespan=lifespan,
                   description="Content auditing and account enforcement.")
-    app.state.vigil = VigilState(store, settings, detectors)
+    app.state.vigil = state
     app.include_router(items.router, tags=["items"])
     app.include_router(review.router, tags=["review"])
+    app.include_router(webhooks.router, tags=["webhooks"])
     app.include_router(dropin.router, tags=["drop-in"])
     app.include_router(ops.router, tags=["operations"])
 

@@ -27,3 +27,6 @@ class Settings(BaseModel):
     relations: bool = True
     metrics_public: bool = False
     claim_minutes: float = Field(default=15.0, gt=0)
+    #: run the worker (webhook deliveries, sanction expiry) inside the server
+    worker: bool = False
+    worker_interval_s: float = Field(default=2.0, gt=0)

@@ -29,7 +29,7 @@ from vigil.items import Item, Sanction, Strike
 from vigil.policy import ACTION_RANK, Policy
 from vigil.relations import Member, RelationPlan
 from vigil.review import Reviewer
-from vigil.store import auditlog, views
+from vigil.store import auditlog, outbox, views
 from vigil.store import claims as claimstore
 from vigil.store import keys as keystore
 from vigil.store import relations as relstore
@@ -200,6 +200,7 @@ class Store:
                                     ("sanction", sanctions)):
                     if rows[kind]:
                         conn.execute(table.insert(), rows[kind])
+                outbox.enqueue(conn, rows["decision"], now)
                 for platform, chunk in _by_platform(reaudited):
                     q = select(items).where(items.c.platform == platform,
                                             items.c.external_id.in_(chunk))
@@ -457,6 +458,34 @@ class Store:
         result: str = self._case_op(reviewstore.resolve, case_id, reviewer, outcome, reason,
                                     policy, now or datetime.now(UTC))
         return result
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    def set_webhook(self, platform: str, url: str, secret: str,
+                    now: datetime | None = None) -> None:
+        with self.begin() as conn:
+            outbox.set_webhook(conn, platform, url, secret, now or datetime.now(UTC))
+
+    def webhook(self, platform: str) -> dict[str, Any] | None:
+        with self.read() as conn:
+            return outbox.webhook(conn, platform)
+
+    def due_deliveries(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        with self.read() as conn:
+            return outbox.due(conn, now, limit)
+
+    def mark_delivery(self, delivery_id: str, **values: Any) -> None:
+        with self.begin() as conn:
+            outbox.mark(conn, delivery_id, **values)
+
+    def deliveries(self, platforms: Sequence[str], status: str | None = None,
+                   limit: int = 50) -> list[dict[str, Any]]:
+        with self.read() as conn:
+            return outbox.listing(conn, platforms, status, limit)
+
+    def delivery_counts(self, platform: str | None = None) -> dict[str, int]:
+        with self.read() as conn:
+            return outbox.counts(conn, platform)
 
     def verify_log(self, limit: int = 20) -> Verification:
         with self.read() as conn:

@@ -23,7 +23,7 @@ from vigil.review import (
     severity_of,
 )
 from vigil.sanctions import plan_sanction
-from vigil.store import auditlog
+from vigil.store import auditlog, outbox
 from vigil.store.auditlog import utc
 from vigil.store.tables import (
     cases,
@@ -209,6 +209,7 @@ def _write(conn: Connection, now: datetime, ds: Sequence[Decision] = (),
     if rows:
         conn.execute(decisions.insert(), rows)
         log += [("decision", r) for r in rows]
+        outbox.enqueue(conn, rows, now)
     srows = [_strike_row(s) for s in sts]
     if srows:
         conn.execute(strikes.insert(), srows)

@@ -276,6 +276,36 @@ sanction_lifts = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
+# Where a platform wants its action notifications; the secret signs them (HMAC-SHA256).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("platform", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The outbox: one row per notification, written in the transaction of the decision it
+# reports (nothing is lost on a crash), delivered and retried by the worker.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("platform", String(64), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("decision_id", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+)
+Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_at)
+Index("ix_deliveries_platform", deliveries.c.platform, deliveries.c.created_at)
+
 #: Tables whose every row is covered by the audit log, with the columns naming a row.
 LOGGED = {
     "item": (items, ("platform", "external_id")),

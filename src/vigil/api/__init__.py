@@ -17,6 +17,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from vigil.api.limits import BodyLimit, RateLimiter
@@ -121,6 +123,14 @@ def create_app(store: Store, settings: Settings | None = None,
     app.include_router(webhooks.router, tags=["webhooks"])
     app.include_router(dropin.router, tags=["drop-in"])
     app.include_router(ops.router, tags=["operations"])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # name the field and the problem, never echo the input back (it may not even be
+        # encodable, and it is the caller's data)
+        return JSONResponse(status_code=422, content={"detail": [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")),
+             "type": str(e.get("type", ""))} for e in exc.errors()]})
 
     @app.middleware("http")
     async def timing(request: Request, call_next: Any) -> Response:

@@ -12,10 +12,15 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
 from vigil.store.keys import ApiKey
 
+#: The one route that also takes ``?key=`` (Perspective's clients send it so).
+QUERY_KEY_PATH = "/v1alpha1/comments:analyze"
+#: Declares ``?key=`` in the OpenAPI description of that route (read in current_key).
+query_key = APIKeyQuery(name="key", auto_error=False,
+                        description="The API key, as Perspective clients send it.")
 bearer = HTTPBearer(auto_error=False, description="An API key: `vigil keys create`.")
 
 
@@ -23,7 +28,9 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 def current_key(request: Request, cred: Credentials) -> ApiKey:
-    token = cred.credentials if cred is not None else request.query_params.get("key")
+    token = cred.credentials if cred is not None else None
+    if token is None and request.url.path == QUERY_KEY_PATH:
+        token = request.query_params.get("key")
     if not token:
         raise HTTPException(401, "missing API key (Authorization: Bearer <key>)",
                             headers={"WWW-Authenticate": "Bearer"})

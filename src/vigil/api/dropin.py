@@ -11,18 +11,19 @@ in the response's ``vigil_unsupported`` / rejected when requested from Perspecti
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 
-from vigil.api.auth import AnyKey
+from vigil.api.auth import AnyKey, query_key
+from vigil.api.models import ERRORS
 from vigil.audit import detect
 from vigil.detectors import best_scores
 from vigil.items import Item
 from vigil.lang import detect_lang
 
-router = APIRouter()
+router = APIRouter(responses=ERRORS)
 MAX_INPUTS = 1000
 
 # OpenAI category -> how it is scored from Vigil's categories (max of the product terms)
@@ -63,7 +64,8 @@ def _scores(request: Request, texts: list[str]) -> list[dict[str, float]]:
 class ModerationIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    input: str | list[str] = Field(description="A text or a list of texts.")
+    input: str | Annotated[list[str], Field(min_length=1, max_length=MAX_INPUTS)] = Field(
+        description="A text or a list of texts.")
     model: str | None = None
 
 
@@ -87,8 +89,6 @@ class ModerationOut(BaseModel):
 def moderations(body: ModerationIn, request: Request,
                 key: AnyKey) -> ModerationOut:
     texts = [body.input] if isinstance(body.input, str) else body.input
-    if not texts or len(texts) > MAX_INPUTS:
-        raise HTTPException(400, f"input: give 1 to {MAX_INPUTS} texts")
     vigil = request.app.state.vigil
     results = []
     for scores in _scores(request, texts):
@@ -126,16 +126,31 @@ class AttributeIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     scoreType: str | None = None
-    scoreThreshold: float | None = None
+    scoreThreshold: StrictFloat | None = None
+
+
+class Attributes(BaseModel):
+    """The attributes Vigil scores (at least one); any other is refused (422)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    TOXICITY: AttributeIn = None  # type: ignore[assignment]
+    SEVERE_TOXICITY: AttributeIn = None  # type: ignore[assignment]
+    IDENTITY_ATTACK: AttributeIn = None  # type: ignore[assignment]
+    INSULT: AttributeIn = None  # type: ignore[assignment]
+    PROFANITY: AttributeIn = None  # type: ignore[assignment]
+    THREAT: AttributeIn = None  # type: ignore[assignment]
+    SEXUALLY_EXPLICIT: AttributeIn = None  # type: ignore[assignment]
+    SPAM: AttributeIn = None  # type: ignore[assignment]
 
 
 class AnalyzeIn(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     comment: CommentIn
-    requestedAttributes: dict[str, AttributeIn]
+    requestedAttributes: Attributes
     languages: list[str] | None = None
-    doNotStore: bool | None = None
+    doNotStore: StrictBool | None = None
 
 
 class SummaryScore(BaseModel):
@@ -154,18 +169,19 @@ class AnalyzeOut(BaseModel):
 
 
 @router.post("/v1alpha1/comments:analyze", response_model=AnalyzeOut,
-             summary="Perspective-compatible comment analysis")
+             summary="Perspective-compatible comment analysis",
+             dependencies=[Depends(query_key)])
 def analyze(body: AnalyzeIn, request: Request,
             key: AnyKey) -> AnalyzeOut:
-    unknown = sorted(set(body.requestedAttributes) - set(PERSPECTIVE))
-    if unknown:
-        raise HTTPException(400, f"unsupported attributes: {', '.join(unknown)}; supported: "
+    attrs = body.requestedAttributes
+    asked: dict[str, AttributeIn] = {name: getattr(attrs, name) for name in PERSPECTIVE
+                                     if getattr(attrs, name) is not None}
+    if not asked:
+        raise HTTPException(422, "requestedAttributes: ask for at least one of "
                                  f"{', '.join(PERSPECTIVE)}")
-    if not body.requestedAttributes:
-        raise HTTPException(400, "requestedAttributes: ask for at least one attribute")
     (scores,) = _scores(request, [body.comment.text])
     out: dict[str, AttributeScore] = {}
-    for name, spec in body.requestedAttributes.items():
+    for name, spec in asked.items():
         value = max(scores.get(c, 0.0) for c in PERSPECTIVE[name])
         if spec.scoreThreshold is not None and value < spec.scoreThreshold:
             continue

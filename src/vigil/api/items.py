@@ -11,10 +11,10 @@ from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.encoders import jsonable_encoder
 
 from vigil.api.auth import AnyKey, WriterKey, platform_of
-from vigil.api.models import DecisionOut, EvidenceOut, ItemIn, NoticeOut, VerdictOut
+from vigil.api.models import ERRORS, DecisionOut, EvidenceOut, ItemIn, NoticeOut, VerdictOut
 from vigil.items import Item
 
-router = APIRouter()
+router = APIRouter(responses=ERRORS)
 
 
 def _verdict(v: dict[str, Any]) -> VerdictOut:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 
 class ItemIn(BaseModel):
@@ -16,10 +16,28 @@ class ItemIn(BaseModel):
     id: str = Field(min_length=1, max_length=255)
     account: str = Field(min_length=1, max_length=255)
     text: str = Field(max_length=200_000)
-    created_at: datetime | None = None
+    created_at: Annotated[datetime | None, WithJsonSchema({"anyOf": [
+        {"type": "string", "format": "date-time"}, {"type": "number"}, {"type": "null"}]})
+    ] = Field(default=None, description="ISO 8601 (naive = UTC), or Unix seconds.")
+
+    @field_validator("reach", mode="before")
+    @classmethod
+    def _no_bool(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("a number, not a boolean")
+        return v
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _unix_seconds(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("a time, not a boolean")
+        if isinstance(v, int | float):
+            return datetime.fromtimestamp(v, UTC)
+        return v
     lang: str | None = Field(default=None, max_length=16)
     url: str | None = Field(default=None, max_length=2048)
-    reach: int = Field(default=0, ge=0)
+    reach: int = Field(default=0, ge=0, le=10**15)
     kind: Literal["post", "article", "comment", "profile", "message"] = "post"
     reply_to: str | None = Field(default=None, max_length=255)
 
@@ -82,3 +100,19 @@ class NoticeOut(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     store: Literal["ok"]
+
+
+class ErrorOut(BaseModel):
+    """An error: what is wrong, in words (validation errors: a list naming each field)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+#: Errors every keyed route may answer.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The request cannot be read or is refused"},
+    401: {"model": ErrorOut, "description": "No key, or an unknown or revoked one"},
+    403: {"model": ErrorOut, "description": "The key's role may not use this route"},
+    422: {"model": ErrorOut, "description": "A field or parameter is wrong"},
+    429: {"model": ErrorOut, "description": "Rate limit; see Retry-After"},
+}

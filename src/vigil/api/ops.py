@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vigil.api.auth import Credentials, current_key
-from vigil.api.models import Health
+from vigil.api.models import ERRORS, Health
 from vigil.errors import StoreError
 
 router = APIRouter()
@@ -22,13 +22,17 @@ def healthz(request: Request) -> Health:
     return Health(status="ok", store="ok")
 
 
-@router.get("/metrics", summary="Prometheus metrics (admin or auditor key, unless public)",
+@router.get("/metrics", summary="Prometheus metrics (an auditor key covering every "
+            "platform, unless public)",
             response_class=Response,
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}},
+                       401: ERRORS[401], 403: ERRORS[403], 429: ERRORS[429]})
 def metrics(request: Request, cred: Credentials) -> Response:
     vigil = request.app.state.vigil
     if not vigil.settings.metrics_public:
         key = current_key(request, cred)
-        if key.role not in ("admin", "auditor"):
-            raise HTTPException(403, "this route is for admin, auditor keys")
+        # the metrics span every platform: only the operator's (or regulator's) view
+        if key.role != "auditor" or "*" not in key.platforms:
+            raise HTTPException(403, "this route is for auditor keys covering every "
+                                     "platform ('*')")
     return Response(generate_latest(vigil.metrics.registry), media_type=CONTENT_TYPE_LATEST)

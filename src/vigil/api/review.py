@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from vigil.api.auth import AnyKey, WriterKey, platform_of, role
+from vigil.api.models import ERRORS
 from vigil.errors import StoreError
 from vigil.review import (
     TEMPLATES,
@@ -21,7 +22,7 @@ from vigil.review import (
 from vigil.store.keys import ApiKey
 from vigil.store.review import CaseError, new_case
 
-router = APIRouter()
+router = APIRouter(responses=ERRORS)
 ReviewerKey = Annotated[ApiKey, Depends(role("moderator", "admin"))]
 QueueReader = Annotated[ApiKey, Depends(role("moderator", "admin", "auditor"))]
 
@@ -50,9 +51,10 @@ class CaseOut(BaseModel):
 class ReportIn(BaseModel):
     item_id: str = Field(min_length=1, max_length=255)
     reason: str = Field(min_length=1, max_length=5000)
-    category: str | None = Field(default=None, max_length=32)
+    category: str | None = Field(default=None, max_length=32, pattern=r"^[a-z][a-z0-9_]*$",
+                                 description="A category of the policy in force.")
     reporter: str | None = Field(default=None, max_length=255)
-    trusted_flagger: bool = False
+    trusted_flagger: StrictBool = False
 
 
 class AppealIn(BaseModel):

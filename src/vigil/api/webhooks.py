@@ -11,9 +11,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from vigil.api.auth import platform_of, role
+from vigil.api.models import ERRORS
 from vigil.store.keys import ApiKey
 
-router = APIRouter()
+router = APIRouter(responses=ERRORS)
 AdminKey = Annotated[ApiKey, Depends(role("admin"))]
 DeliveryReader = Annotated[ApiKey, Depends(role("admin", "auditor"))]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from vigil.store.auditlog import utc
 from vigil.store.tables import api_keys, idempotency
 
 ROLES = ("platform", "moderator", "admin", "auditor")
+PLATFORM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 PREFIX = "vgl"
 ALL = "*"
 
@@ -55,6 +57,10 @@ def create(conn: Connection, role: str, platforms: tuple[str, ...], name: str,
         raise ValueError(f"unknown role {role!r}; use {', '.join(ROLES)}")
     if not platforms:
         raise ValueError("a key needs at least one platform (or '*')")
+    for name in platforms:
+        if name != ALL and not PLATFORM_NAME.fullmatch(name):
+            raise ValueError(f"platform name {name!r}: letters, digits, '_', '.', '-' "
+                             "(at most 64), or '*' for all")
     if role != "auditor" and (ALL in platforms or len(platforms) != 1):
         raise ValueError(f"a {role} key belongs to exactly one platform; only auditor keys "
                          "may cover several or '*'")

@@ -63,6 +63,17 @@ def test_one_item_gets_its_verdict_and_a_list_gets_them_in_order(client) -> None
     assert c.get("/v1/items/2", headers=auth(tok)).json()["action"] == "label"
 
 
+def test_times_are_iso_8601_or_unix_seconds(client) -> None:
+    c, tok = client
+    for i, when in enumerate(("2026-06-01T12:00:00Z", "2026-06-01T12:00:00", 1780315200)):
+        r = c.post("/v1/items", json={"id": f"t{i}", "account": "a", "text": "hello there",
+                                      "created_at": when}, headers=auth(tok))
+        assert r.status_code == 200, r.text
+    r = c.post("/v1/items", json={"id": "t9", "account": "a", "text": "hi",
+                                  "created_at": True}, headers=auth(tok))
+    assert r.status_code == 422 and "created_at" in json.dumps(r.json())
+
+
 def test_sending_an_item_again_changes_nothing_and_an_edit_is_audited(client) -> None:
     c, tok = client
     item = {"id": "9", "account": "a", "text": "cheapdeal today"}

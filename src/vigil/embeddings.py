@@ -25,9 +25,15 @@ def available() -> bool:
 
 
 class Embedder:
-    """Lazily loaded USE encoder; ``encode`` returns float32 L2-normalised rows."""
+    """Lazily loaded USE encoder; ``encode`` returns float32 L2-normalised rows.
 
-    def __init__(self, threads: int = 2) -> None:
+    One math thread by default: a second one busy-waits, doubling the CPU per item for
+    the small batches of serving and stalling under contention (``benchmarks/
+    api_latency.py``: 14.1 → 6.4 ms CPU per single-item request; a single encode under a
+    busy neighbour 150+ ms with two threads, 7.5 ms p99 with one). Training asks for two.
+    """
+
+    def __init__(self, threads: int = 1) -> None:
         self.threads = threads
         self._model: Any = None
 

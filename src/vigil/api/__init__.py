@@ -75,9 +75,25 @@ class VigilState:
                     detectors.append(claim)
         self.detectors = list(detectors)
         self.relations = Relations(store) if settings.relations else None
+        self._warm_up()
         self.limiter = RateLimiter(settings.rate_per_minute, settings.burst)
         self.metrics = Metrics(store)
         self._lock = threading.Lock()
+
+    def _warm_up(self) -> None:
+        """Load what the first requests would otherwise load under the audit lock: the
+        models behind the detectors and every platform's near-duplicate index."""
+        from vigil.audit import detect
+
+        detect([Item(id="warm-up", account="", text="warm up 预热 the models")],
+               self.detectors)
+        for det in self.detectors:
+            embedder = getattr(det, "embedder_", None)
+            if embedder is not None:
+                embedder.encode(["warm up"])
+        if self.relations is not None:
+            for platform in self.store.platforms():
+                self.relations.loaded(platform)
 
     def audit(self, batch: list[Item]) -> Tally:
         tally = Tally()

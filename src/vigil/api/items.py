@@ -49,9 +49,10 @@ def post_items(
         raise HTTPException(413, f"at most {vigil.settings.max_batch} items per request")
     if len(rows) > 1:
         vigil.limiter.take(request, key.id, len(rows) - 1)
-    fingerprint = hashlib.sha256(json.dumps(
-        [r.model_dump(mode="json") for r in rows], sort_keys=True).encode()).hexdigest()
+    fingerprint = ""
     if idempotency_key is not None:
+        fingerprint = hashlib.sha256(json.dumps(
+            [r.model_dump(mode="json") for r in rows], sort_keys=True).encode()).hexdigest()
         seen = vigil.store.remembered(key.id, idempotency_key)
         if seen is not None:
             if seen[0] != fingerprint:

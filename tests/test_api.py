@@ -69,9 +69,10 @@ def test_times_are_iso_8601_or_unix_seconds(client) -> None:
         r = c.post("/v1/items", json={"id": f"t{i}", "account": "a", "text": "hello there",
                                       "created_at": when}, headers=auth(tok))
         assert r.status_code == 200, r.text
-    r = c.post("/v1/items", json={"id": "t9", "account": "a", "text": "hi",
-                                  "created_at": True}, headers=auth(tok))
-    assert r.status_code == 422 and "created_at" in json.dumps(r.json())
+    for bad in (True, 1e300, -1e20):
+        r = c.post("/v1/items", json={"id": "t9", "account": "a", "text": "hi",
+                                      "created_at": bad}, headers=auth(tok))
+        assert r.status_code == 422 and "created_at" in json.dumps(r.json())
 
 
 def test_sending_an_item_again_changes_nothing_and_an_edit_is_audited(client) -> None:

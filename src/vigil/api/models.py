@@ -7,6 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+#: 9999-12-31T23:59:59Z
+MAX_UNIX = 253_402_300_799
+
 
 class ItemIn(BaseModel):
     """One item to audit; its platform is the API key's."""
@@ -17,7 +20,8 @@ class ItemIn(BaseModel):
     account: str = Field(min_length=1, max_length=255)
     text: str = Field(max_length=200_000)
     created_at: Annotated[datetime | None, WithJsonSchema({"anyOf": [
-        {"type": "string", "format": "date-time"}, {"type": "number"}, {"type": "null"}]})
+        {"type": "string", "format": "date-time"},
+        {"type": "number", "minimum": 0, "maximum": MAX_UNIX}, {"type": "null"}]})
     ] = Field(default=None, description="ISO 8601 (naive = UTC), or Unix seconds.")
 
     @field_validator("reach", mode="before")
@@ -33,7 +37,12 @@ class ItemIn(BaseModel):
         if isinstance(v, bool):
             raise ValueError("a time, not a boolean")
         if isinstance(v, int | float):
-            return datetime.fromtimestamp(v, UTC)
+            if not 0 <= v <= MAX_UNIX:
+                raise ValueError(f"Unix seconds must be in [0, {MAX_UNIX}]")
+            try:
+                return datetime.fromtimestamp(v, UTC)
+            except (OverflowError, OSError, ValueError):
+                raise ValueError("Unix seconds out of range") from None
         return v
     lang: str | None = Field(default=None, max_length=16)
     url: str | None = Field(default=None, max_length=2048)

@@ -3,6 +3,7 @@ one transaction per batch, and an audit log that catches every hand edit."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -204,3 +205,19 @@ def test_migrations_build_exactly_the_declared_tables(store: Store) -> None:
     with store.read() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
+
+
+def test_a_reader_does_not_hold_the_write_lock(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SQLite: a read snapshot (an API key lookup, a verdict read) runs beside a writer."""
+    s = Store(f"sqlite:///{tmp_path}/rw.db")
+    s.migrate()
+    _, token = s.create_api_key("platform", ["chirp"])
+    with s.read() as conn:
+        before = conn.execute(select(func.count()).select_from(items)).scalar_one()
+        started = time.monotonic()
+        run(s, make_items(3), [KeywordDetector()])  # writes while the snapshot is open
+        assert time.monotonic() - started < 5
+        # the snapshot still sees the store as it was
+        assert conn.execute(select(func.count()).select_from(items)).scalar_one() == before
+    assert s.api_key(token) is not None
+    s.close()

@@ -40,6 +40,7 @@ from vigil.store.keys import ApiKey
 from vigil.store.tables import decisions, fingerprints, items, policies, sanctions, strikes
 
 DEFAULT_URL = "sqlite:///vigil.db"
+READ_ONLY = "vigil_read_only"
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -68,6 +69,10 @@ def _engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            # a reader: a snapshot without the write lock (WAL lets it run beside a writer)
+            conn.exec_driver_sql("BEGIN")
+            return
         # Take the write lock up front so the log's chain head cannot be read stale.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -106,7 +111,9 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A read-only connection: one consistent snapshot, never the write lock."""
         with self.engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
             yield conn
 
     # -- schema -------------------------------------------------------------------------

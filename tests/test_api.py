@@ -4,7 +4,6 @@ endpoints (driven by the official ``openai`` client), API keys and their CLI."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,11 +21,8 @@ from vigil.store.tables import api_keys
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path}/api.db")
-    s.migrate()
-    yield s
-    s.close()
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 def make(store: Store, **settings: object) -> tuple[FastAPI, TestClient]:

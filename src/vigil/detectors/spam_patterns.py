@@ -32,7 +32,7 @@ weight, bump :data:`VERSION`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -353,14 +353,9 @@ class SpamPatternDetector:
                 found.evidence.append((start, end, f"promo: {phrase}"))
 
     def _contacts(self, low: str, found: _Found, has_digit: bool) -> None:
-        for kind, cues, pattern in _HANDLES:
-            if not any(cue in low for cue in cues):
-                continue
-            for m in pattern.finditer(low):
-                if kind == "wechat" and not _plausible_wechat(m):
-                    continue
-                found.handles.add(kind)
-                found.add(m.start(), m.end(), f"{kind} handle")
+        for kind, m in _handles(low):
+            found.handles.add(kind)
+            found.add(m.start(), m.end(), f"{kind} handle")
         if "@" in low:
             for m in _EMAIL.finditer(low):
                 if not found.overlaps(m.start(), m.end()):
@@ -434,6 +429,16 @@ def _outermost(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         kept.append(span)
         reach = span[1]
     return kept
+
+
+def _handles(low: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """(kind, match) for each messaging handle in the lower-cased text."""
+    for kind, cues, pattern in _HANDLES:
+        if not any(cue in low for cue in cues):
+            continue
+        for m in pattern.finditer(low):
+            if kind != "wechat" or _plausible_wechat(m):
+                yield kind, m
 
 
 def _plausible_wechat(m: re.Match[str]) -> bool:
@@ -585,18 +590,13 @@ def contact_artefacts(prepared: Prepared) -> list[Artefact]:
         return []
     found: list[tuple[str, str, int, int]] = []
     taken = _Found()
-    for kind, cues, pattern in _HANDLES:
-        if not any(cue in low for cue in cues):
+    for kind, m in _handles(low):
+        ident = m.group("id") or m.group("id2") if kind == "wechat" else m.group()
+        tail = _HANDLE_ID.search(re.sub(r"[\s().-]", "", ident or "").lstrip("@"))
+        if tail is None:
             continue
-        for m in pattern.finditer(low):
-            if kind == "wechat" and not _plausible_wechat(m):
-                continue
-            ident = m.group("id") or m.group("id2") if kind == "wechat" else m.group()
-            tail = _HANDLE_ID.search(re.sub(r"[\s().-]", "", ident or "").lstrip("@"))
-            if tail is None:
-                continue
-            taken.add(m.start(), m.end(), kind)
-            found.append(("handle", f"{kind}:{tail.group()}", m.start(), m.end()))
+        taken.add(m.start(), m.end(), kind)
+        found.append(("handle", f"{kind}:{tail.group()}", m.start(), m.end()))
     if "@" in low:
         for m in _EMAIL.finditer(low):
             if not taken.overlaps(m.start(), m.end()):

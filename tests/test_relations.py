@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.conftest import BASE
 from vigil.detectors import Prepared
-from vigil.detectors.spam_patterns import contact_artefacts
+from vigil.detectors.artefacts import contact_artefacts
 from vigil.ingest import Tally, audit_batch
 from vigil.items import Item
 from vigil.policy import Policy, load_policy, parse_policy

@@ -31,7 +31,7 @@ import numpy as np
 
 from vigil.audit import AUTOMATED_ACTOR, Decision, _id
 from vigil.detectors import Evidence, Prepared, Signal
-from vigil.detectors.spam_patterns import Artefact, contact_artefacts
+from vigil.detectors.artefacts import Artefact, contact_artefacts
 from vigil.items import Item, Sanction
 from vigil.neardup import SCHEME, Match, MinHasher, NearDupIndex, shingle_hashes
 from vigil.policy import CoordinationRules, PlagiarismRules, Policy

@@ -221,3 +221,16 @@ def test_keys_cli_prints_once_stores_a_hash_and_revokes(tmp_path: Path) -> None:
                           "--db", db)
     assert code != 0 and "exactly one platform" in err
     assert store.verify_log().ok
+
+
+def test_a_key_revoked_elsewhere_stops_within_a_second(store: Store) -> None:
+    import time
+
+    _, c = make(store)
+    key, tok = store.create_api_key("platform", ["chirp"])
+    assert c.get("/v1/items/x", headers=auth(tok)).status_code == 404
+    other = Store(store.url)  # another process's store, as `vigil keys revoke` opens
+    assert other.revoke_api_key(key.id)
+    other.close()
+    time.sleep(1.1)
+    assert c.get("/v1/items/x", headers=auth(tok)).status_code == 401

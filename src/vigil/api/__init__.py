@@ -29,6 +29,9 @@ from vigil.items import Item
 from vigil.policy import Policy, load_policy
 from vigil.relations import Relations
 from vigil.store import Store
+from vigil.store.keys import ApiKey
+
+KEY_TTL_S = 1.0
 
 
 class Metrics:
@@ -77,8 +80,31 @@ class VigilState:
         self.relations = Relations(store) if settings.relations else None
         self._warm_up()
         self.limiter = RateLimiter(settings.rate_per_minute, settings.burst)
+        self._keys: dict[str, tuple[float, ApiKey]] = {}
+        self._keys_seen_revocations = store.key_revocations
         self.metrics = Metrics(store)
         self._lock = threading.Lock()
+
+    def api_key(self, token: str) -> ApiKey | None:
+        """The live key for ``token``. A found key is remembered for ``KEY_TTL_S`` (one
+        database read per key a second, not per request); a key revoked through this
+        store stops at once, one revoked by another process within that time; unknown
+        tokens are never remembered."""
+        now = time.monotonic()
+        if self.store.key_revocations != self._keys_seen_revocations:
+            self._keys.clear()  # a key was revoked through this store: forget them all
+            self._keys_seen_revocations = self.store.key_revocations
+        hit = self._keys.get(token)
+        if hit is not None and now - hit[0] < KEY_TTL_S:
+            return hit[1]
+        key = self.store.api_key(token)
+        if key is None:
+            self._keys.pop(token, None)
+            return None
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[token] = (now, key)
+        return key
 
     def _warm_up(self) -> None:
         """Load what the first requests would otherwise load under the audit lock: the

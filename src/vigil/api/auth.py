@@ -34,7 +34,7 @@ def current_key(request: Request, cred: Credentials) -> ApiKey:
     if not token:
         raise HTTPException(401, "missing API key (Authorization: Bearer <key>)",
                             headers={"WWW-Authenticate": "Bearer"})
-    key: ApiKey | None = request.app.state.vigil.store.api_key(token)
+    key: ApiKey | None = request.app.state.vigil.api_key(token)
     if key is None:
         raise HTTPException(401, "unknown or revoked API key",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -90,6 +90,7 @@ class Store:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = resolve_url(url)
+        self.key_revocations = 0
         try:
             self.engine = _engine(self.url)
         except (SQLAlchemyError, ValueError) as exc:
@@ -404,7 +405,9 @@ class Store:
 
     def revoke_api_key(self, key_id: str, now: datetime | None = None) -> bool:
         with self.begin() as conn:
-            return keystore.revoke(conn, key_id, now or datetime.now(UTC))
+            done = keystore.revoke(conn, key_id, now or datetime.now(UTC))
+        self.key_revocations += 1  # caches of key lookups over this store start again
+        return done
 
     # -- human review --------------------------------------------------------------------------
 

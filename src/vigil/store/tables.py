@@ -69,6 +69,8 @@ decisions = Table(
 Index("ix_decisions_account", decisions.c.platform, decisions.c.account)
 Index("ix_decisions_item", decisions.c.platform, decisions.c.item_id)
 Index("ix_decisions_category", decisions.c.category, decisions.c.action)
+# the worker finds sanctions whose expiry is not yet recorded by their reversing decision
+Index("ix_decisions_reverses", decisions.c.reverses)
 
 strikes = Table(
     "strikes",
@@ -98,6 +100,7 @@ sanctions = Table(
     Column("reason", Text, nullable=False),
 )
 Index("ix_sanctions_account", sanctions.c.platform, sanctions.c.account)
+Index("ix_sanctions_expiry", sanctions.c.expires_at)
 
 policies = Table(
     "policies",

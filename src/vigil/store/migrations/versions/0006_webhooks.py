@@ -1,4 +1,4 @@
-"""webhooks and their delivery outbox
+"""webhooks and their delivery outbox; indexes for the expiry worker
 
 Revision ID: 0006
 Revises: 0005
@@ -43,9 +43,13 @@ def upgrade() -> None:
     op.create_index("ix_deliveries_due", "deliveries", ["status", "next_at"], unique=False)
     op.create_index("ix_deliveries_platform", "deliveries", ["platform", "created_at"],
                     unique=False)
+    op.create_index("ix_decisions_reverses", "decisions", ["reverses"], unique=False)
+    op.create_index("ix_sanctions_expiry", "sanctions", ["expires_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sanctions_expiry", table_name="sanctions")
+    op.drop_index("ix_decisions_reverses", table_name="decisions")
     op.drop_index("ix_deliveries_platform", table_name="deliveries")
     op.drop_index("ix_deliveries_due", table_name="deliveries")
     op.drop_table("deliveries")

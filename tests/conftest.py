@@ -55,15 +55,6 @@ def store_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
 
 
 @pytest.fixture
-def sqlite_store(tmp_path: object) -> Iterator[Store]:
-    """A migrated store in a SQLite file (for tests about the API, not the database)."""
-    s = Store(f"sqlite:///{tmp_path}/vigil.db")
-    s.migrate()
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
     s = Store(store_url)
     s.migrate()

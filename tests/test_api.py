@@ -20,11 +20,6 @@ from vigil.store import Store
 from vigil.store.tables import api_keys
 
 
-@pytest.fixture
-def store(sqlite_store: Store) -> Store:
-    return sqlite_store
-
-
 def make(store: Store, **settings: object) -> tuple[FastAPI, TestClient]:
     app = create_app(store, Settings(**settings), detectors=[KeywordDetector()])  # type: ignore[arg-type]
     return app, TestClient(app)

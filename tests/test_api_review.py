@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 from fastapi.testclient import TestClient
 
@@ -14,11 +13,6 @@ from vigil.api import Settings, create_app
 from vigil.policy import load_policy
 from vigil.reports import account_summary
 from vigil.store import Store
-
-
-@pytest.fixture
-def store(sqlite_store: Store) -> Store:
-    return sqlite_store
 
 
 class World:

@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import KeywordDetector
@@ -46,11 +45,6 @@ class Receiver:
 
     def close(self) -> None:
         self.server.shutdown()
-
-
-@pytest.fixture
-def store(sqlite_store: Store) -> Store:
-    return sqlite_store
 
 
 def setup(store: Store, receiver: Receiver) -> tuple[TestClient, str, str, dict[str, str]]:

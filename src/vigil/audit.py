@@ -187,10 +187,7 @@ def statement_of_reasons(item: Item, verdict: Verdict, policy: Policy) -> dict[s
         "evidence": _evidence(verdict),
         "signals": [s.to_dict() for f in verdict.findings for s in f.signals],
         "content_hash": item.content_hash,
-        "appeal": (
-            f"You can appeal this decision within {policy.data.appeal_window_days} days; "
-            "a different reviewer will look at it."
-        ),
+        "appeal": appeal_text(policy),
     }
 
 
@@ -252,68 +249,64 @@ def _decide(r: AuditResult, policy: Policy, ctx: AuditContext, strike_on: set[st
         return
     akey = (item.platform, item.account)
     state = ctx.accounts.setdefault(akey, AccountState(item.platform, item.account))
-    strike_at = min(item.created_at or now, now)
-    r.strike = Strike(
-        id=_id(decision_id, "strike"),
-        platform=item.platform,
-        account=item.account,
-        item_id=item.id,
-        category=verdict.category,
-        weight=weight,
-        at=strike_at,
-        decision_id=decision_id,
-    )
-    state.strikes.append(r.strike)
+    r.strike, r.sanction, r.sanction_decision = strike_and_sanction(
+        state, item.id, verdict.category, weight, decision_id,
+        min(item.created_at or now, now), now, policy, ctx.actor,
+        f"item {item.id} was removed for {verdict.category}")
+
+
+def appeal_text(policy: Policy) -> str:
+    """How to appeal, as every statement of reasons says it."""
+    return (f"You can appeal this decision within {policy.data.appeal_window_days} days; "
+            "a different reviewer will look at it.")
+
+
+def strike_and_sanction(state: AccountState, item_id: str, category: str, weight: float,
+                        decision_id: str, strike_at: datetime, now: datetime, policy: Policy,
+                        actor: str, cause: str
+                        ) -> tuple[Strike, Sanction | None, Decision | None]:
+    """The strike an item decision gives its account and the sanction the ladder then calls
+    for (with its decision), each appended to ``state``. ``cause`` ends the sanction's
+    facts ("... after <cause>")."""
+    strike = Strike(id=_id(decision_id, "strike"), platform=state.platform,
+                    account=state.account, item_id=item_id, category=category,
+                    weight=weight, at=strike_at, decision_id=decision_id)
+    state.strikes.append(strike)
     plan = plan_sanction(state.strikes, state.sanctions, strike_at, now, policy)
     if plan is None:
-        return
-    sanction_decision_id = _id(r.strike.id, "sanction")
-    r.sanction = Sanction(
-        id=_id(sanction_decision_id, plan.kind),
-        platform=item.platform,
-        account=item.account,
-        kind=plan.kind,
-        step=plan.step,
-        at=plan.starts,
-        expires_at=plan.expires_at,
-        decision_id=sanction_decision_id,
+        return strike, None, None
+    sanction_decision_id = _id(strike.id, "sanction")
+    sanction = Sanction(
+        id=_id(sanction_decision_id, plan.kind), platform=state.platform,
+        account=state.account, kind=plan.kind, step=plan.step, at=plan.starts,
+        expires_at=plan.expires_at, decision_id=sanction_decision_id,
         reason=f"strike total {plan.points:.2f} reached rung {plan.step} (at {plan.rung_at:g})",
     )
-    state.sanctions.append(r.sanction)
+    state.sanctions.append(sanction)
     days = None
     if plan.expires_at is not None:
         days = round((plan.expires_at - plan.starts).total_seconds() / 86400.0, 2)
-    r.sanction_decision = Decision(
-        id=sanction_decision_id,
-        platform=item.platform,
-        account=item.account,
-        item_id=item.id,
-        kind="account",
-        action=plan.kind,
-        category=verdict.category,
-        rule=f"ladder.{plan.step}.{plan.kind}",
-        policy_version=policy.version,
-        automated=True,
-        actor=ctx.actor,
+    rule = f"ladder.{plan.step}.{plan.kind}"
+    decision = Decision(
+        id=sanction_decision_id, platform=state.platform, account=state.account,
+        item_id=item_id, kind="account", action=plan.kind, category=category, rule=rule,
+        policy_version=policy.version, automated=True, actor=actor,
         reasons={
             "action": plan.kind,
-            "category": verdict.category,
-            "rule": f"ladder.{plan.step}.{plan.kind}",
+            "category": category,
+            "rule": rule,
             "facts": (
                 f"account's decayed strike total {plan.points:.2f} reached ladder step "
-                f"{plan.step} ({plan.kind} at {plan.rung_at:g}) after item {item.id} was "
-                f"removed for {verdict.category}"
+                f"{plan.step} ({plan.kind} at {plan.rung_at:g}) after {cause}"
             ),
             "policy": {"name": policy.name, "version": policy.version},
             "automated": True,
             "strike_points": round(plan.points, 4),
             "days": days,
             "expires_at": plan.expires_at.isoformat() if plan.expires_at else None,
-            "trigger": {"item": item.id, "decision": decision_id},
-            "appeal": (
-                f"You can appeal this decision within {policy.data.appeal_window_days} "
-                "days; a different reviewer will look at it."
-            ),
+            "trigger": {"item": item_id, "decision": decision_id},
+            "appeal": appeal_text(policy),
         },
         at=now,
     )
+    return strike, sanction, decision

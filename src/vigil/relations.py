@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vigil.audit import AUTOMATED_ACTOR, Decision, _id
+from vigil.audit import AUTOMATED_ACTOR, Decision, _id, appeal_text
 from vigil.detectors import Evidence, Prepared, Signal
 from vigil.detectors.artefacts import Artefact, contact_artefacts
 from vigil.items import Item, Sanction
@@ -417,9 +417,7 @@ def group_sanctions(plan: RelationPlan, policy: Policy, now: datetime,
             "cluster": {"id": cid, "kind": kind_of, "key": value, "accounts": n},
             "days": rules.account_sanction_days,
             "expires_at": expires.isoformat() if expires else None,
-            "appeal": (f"You can appeal this decision within "
-                       f"{policy.data.appeal_window_days} days; a different reviewer will "
-                       "look at it."),
+            "appeal": appeal_text(policy),
         }
         decision = Decision(id=did, platform=platform, account=account, item_id=None,
                             kind="account", action=kind, category="spam", rule=rule,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from vigil.audit import appeal_text
 from vigil.policy import Policy
 
 CASE_KINDS = ("review", "report", "appeal")
@@ -100,8 +101,7 @@ def reviewer_reasons(action: str, category: str | None, rule: str, facts: str,
         "action": action, "category": category, "rule": rule, "facts": facts,
         "policy": {"name": policy.name, "version": policy.version},
         "automated": False, "reviewer": reviewer.actor, **extra,
-        "appeal": (f"You can appeal this decision within {policy.data.appeal_window_days} "
-                   "days; a different reviewer will look at it."),
+        "appeal": appeal_text(policy),
     }
 
 

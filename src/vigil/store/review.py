@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from vigil.audit import Decision, _id
+from vigil.audit import AUTOMATED_ACTOR, AccountState, Decision, _id, strike_and_sanction
 from vigil.items import Sanction, Strike
 from vigil.policy import Policy
 from vigil.review import (
@@ -22,7 +22,6 @@ from vigil.review import (
     reviewer_reasons,
     severity_of,
 )
-from vigil.sanctions import plan_sanction
 from vigil.store import auditlog, outbox
 from vigil.store.auditlog import utc
 from vigil.store.tables import (
@@ -262,35 +261,13 @@ def decide(conn: Connection, case_id: str, reviewer: Reviewer, action: str,
     weight = policy.categories[category].strike if category in policy.categories else 0.0
     if action in policy.data.strikes.on_actions and weight > 0:
         st, sn = _account(conn, platform, account)
-        strike = Strike(id=_id(did, "strike"), platform=platform, account=account,
-                        item_id=item_id or "", category=category or "", weight=weight, at=now,
-                        decision_id=did)
+        strike, sanction, sdecision = strike_and_sanction(
+            AccountState(platform, account, st, sn), item_id or "", category or "", weight,
+            did, now, now, policy, AUTOMATED_ACTOR, f"a reviewer removed item {item_id}")
         out_st.append(strike)
-        plan = plan_sanction([*st, strike], sn, now, now, policy)
-        if plan is not None:
-            sdid = _id(strike.id, "sanction")
-            out_sn.append(Sanction(id=_id(sdid, plan.kind), platform=platform,
-                                   account=account, kind=plan.kind, step=plan.step,
-                                   at=plan.starts, expires_at=plan.expires_at,
-                                   decision_id=sdid,
-                                   reason=f"strike total {plan.points:.2f} reached rung "
-                                          f"{plan.step} (at {plan.rung_at:g})"))
-            srule = f"ladder.{plan.step}.{plan.kind}"
-            out_d.append(Decision(
-                id=sdid, platform=platform, account=account, item_id=item_id,
-                kind="account", action=plan.kind, category=category, rule=srule,
-                policy_version=policy.version, automated=True, actor="vigil",
-                reasons={"action": plan.kind, "category": category, "rule": srule,
-                         "facts": (f"account's decayed strike total {plan.points:.2f} "
-                                   f"reached ladder step {plan.step} after a reviewer "
-                                   f"removed item {item_id}"),
-                         "policy": {"name": policy.name, "version": policy.version},
-                         "automated": True, "trigger": {"item": item_id, "decision": did},
-                         "expires_at": plan.expires_at.isoformat()
-                         if plan.expires_at else None,
-                         "appeal": reviewer_reasons("", None, "", "", policy,
-                                                    reviewer)["appeal"]},
-                at=now))
+        if sanction is not None and sdecision is not None:
+            out_sn.append(sanction)
+            out_d.append(sdecision)
     _write(conn, now, out_d, out_st, out_sn)
     if item_id is not None:
         _set_item_action(conn, platform, item_id, action, now)

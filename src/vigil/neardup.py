@@ -61,10 +61,11 @@ def _band_mix(rows: int) -> np.ndarray:
     return np.array(out, dtype=np.uint64)
 
 
-def shingle_tokens(text: str) -> list[str]:
-    """The shingles of ``text`` (normalised first): word bigrams of the non-Han text and
-    character bigrams of each Han run. A text of one word or one character gives itself."""
-    norm = normalize(text).text
+def shingle_tokens(text: str, *, normalized: bool = False) -> list[str]:
+    """The shingles of ``text`` (normalised first, unless it is ``normalized`` already:
+    ``Prepared.match.text``): word bigrams of the non-Han text and character bigrams of each
+    Han run. A text of one word or one character gives itself."""
+    norm = text if normalized else normalize(text).text
     out: list[str] = []
     han_runs = _HAN.findall(norm)
     for run in han_runs:
@@ -79,9 +80,9 @@ def shingle_tokens(text: str) -> list[str]:
     return out
 
 
-def shingle_hashes(text: str) -> np.ndarray:
+def shingle_hashes(text: str, *, normalized: bool = False) -> np.ndarray:
     """The distinct 32-bit hashes (CRC-32) of ``text``'s shingles (in no order)."""
-    hs = {zlib.crc32(s.encode("utf-8")) for s in shingle_tokens(text)}
+    hs = {zlib.crc32(s.encode("utf-8")) for s in shingle_tokens(text, normalized=normalized)}
     out: np.ndarray = np.fromiter(hs, dtype=np.uint32, count=len(hs))
     return out
 

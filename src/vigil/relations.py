@@ -186,9 +186,7 @@ class Relations:
         n = len(items)
         ids = [it.id for it in items]
         in_batch = set(ids)
-        hashes = [shingle_hashes(it.text) for it in items]
-        sizes = [len(h) for h in hashes]
-        sigs = self.hasher.signatures(hashes)
+        prepared, sizes, sigs = _fingerprint(items, self.hasher)
         ats = [_utc(it.created_at) if it.created_at else now for it in items]
         local = NearDupIndex()
         local.add(ids, sigs, sizes)
@@ -196,7 +194,6 @@ class Relations:
         local_matches = local.query(sigs, sizes)
         order = sorted(range(n), key=lambda i: (ats[i], i))
         rank = {ids[i]: r for r, i in enumerate(order)}
-        roots: dict[str, str] = {}
         entries: dict[str, Entry] = {}
         members: list[Member] = []
         for i in order:
@@ -213,8 +210,7 @@ class Relations:
                     share = plagiarism_share(m, sizes[i], e.size, rp) if rp.enabled else None
                     if share is not None and (original is None or e.at < original[0].at):
                         original = (e, share, m)
-                    if (m.jaccard >= rc.text_similarity and sizes[i] >= rc.min_shingles
-                            and e.size >= rc.min_shingles and (near is None or e.at < near.at)):
+                    if _near(m, sizes[i], e, rc) and (near is None or e.at < near.at):
                         near = e
                 elif r < 0 and rp.enabled and e.account != item.account:
                     # an indexed item posted AFTER this one that copies it (late arrival)
@@ -228,21 +224,18 @@ class Relations:
                 e, share, m = original
                 out.signals.setdefault((platform, item.id), []).append(
                     _plagiarism_signal(share, m.jaccard, e.item_id, e.account, e.at))
-            roots[item.id] = near.root if near is not None else item.id
-            entries[item.id] = Entry(item.id, item.account, ats[i], sizes[i], roots[item.id])
+            root = near.root if near is not None else item.id
+            entries[item.id] = Entry(item.id, item.account, ats[i], sizes[i], root)
             if rc.enabled:
                 if sizes[i] >= rc.min_shingles:
-                    members.append(Member(f"text:{roots[item.id]}", item.id, item.account,
+                    members.append(Member(f"text:{root}", item.id, item.account,
                                           ats[i]))
-                for art in contact_artefacts(Prepared(item)):
+                for art in contact_artefacts(prepared[i]):
                     if not _ignored(art, rc):
                         members.append(Member(art.key, item.id, item.account, ats[i],
                                               artefact=art))
-        for i, item in enumerate(items):
-            out.fingerprints.append({
-                "platform": platform, "item_id": item.id, "account": item.account,
-                "at": ats[i], "scheme": SCHEME, "size": sizes[i],
-                "sig": sigs[i].astype("<u4").tobytes(), "root": roots[item.id]})
+        out.fingerprints += [_fingerprint_row(platform, entries[x], sig)
+                             for x, sig in zip(ids, sigs, strict=True)]
         out.pending.append((platform, ids, sigs, sizes, [entries[i] for i in ids]))
         if members:
             self._coordination(platform, members, in_batch, rc, out)
@@ -293,6 +286,27 @@ class Relations:
             for e in entries:
                 pidx.meta[e.item_id] = e
         plan.pending.clear()
+
+
+def _fingerprint(items: Sequence[Item], hasher: MinHasher
+                 ) -> tuple[list[Prepared], list[int], np.ndarray]:
+    """Each item's normalised views (shared with the artefact scan), shingle count and
+    MinHash signature."""
+    prepared = [Prepared(it) for it in items]
+    hashes = [shingle_hashes(p.match.text, normalized=True) for p in prepared]
+    return prepared, [len(h) for h in hashes], hasher.signatures(hashes)
+
+
+def _fingerprint_row(platform: str, e: Entry, sig: np.ndarray) -> dict[str, Any]:
+    return {"platform": platform, "item_id": e.item_id, "account": e.account, "at": e.at,
+            "scheme": SCHEME, "size": e.size, "sig": sig.astype("<u4").tobytes(),
+            "root": e.root}
+
+
+def _near(m: Match, size: int, e: Entry, rules: CoordinationRules) -> bool:
+    """Near-identical text, both long enough to count as the same post."""
+    return (m.jaccard >= rules.text_similarity and size >= rules.min_shingles
+            and e.size >= rules.min_shingles)
 
 
 def _bursts(members: list[Member], window: timedelta, min_accounts: int) -> list[Member]:
@@ -349,9 +363,7 @@ def rebuild(store: Store, policy: Policy, platform: str, chunk: int = 2000,
     store.clear_fingerprints(platform)
     done = 0
     for items in store.iter_items(platform, chunk):
-        hashes = [shingle_hashes(it.text) for it in items]
-        sizes = [len(h) for h in hashes]
-        sigs = hasher.signatures(hashes)
+        _, sizes, sigs = _fingerprint(items, hasher)
         ids = [it.id for it in items]
         pos = {x: k for k, x in enumerate(ids)}
         local = NearDupIndex()
@@ -361,19 +373,14 @@ def rebuild(store: Store, policy: Policy, platform: str, chunk: int = 2000,
         rows = []
         for i, it in enumerate(items):
             at = _utc(it.created_at) if it.created_at else _utc(datetime.now(UTC))
-            root = it.id
-            if sizes[i] >= rc.min_shingles:
-                best: Entry | None = None
-                near = stored[i] + [m for m in within[i] if pos[str(m.key)] < i]
-                for m in near:
-                    e = meta[str(m.key)]
-                    if e.size >= rc.min_shingles and (best is None or e.at < best.at):
-                        best = e
-                root = best.root if best is not None else it.id
-            meta[it.id] = Entry(it.id, it.account, at, sizes[i], root)
-            rows.append({"platform": platform, "item_id": it.id, "account": it.account,
-                         "at": at, "scheme": SCHEME, "size": sizes[i],
-                         "sig": sigs[i].astype("<u4").tobytes(), "root": root})
+            best: Entry | None = None
+            for m in stored[i] + [m for m in within[i] if pos[str(m.key)] < i]:
+                e = meta[str(m.key)]
+                if _near(m, sizes[i], e, rc) and (best is None or e.at < best.at):
+                    best = e
+            meta[it.id] = Entry(it.id, it.account, at, sizes[i],
+                                best.root if best is not None else it.id)
+            rows.append(_fingerprint_row(platform, meta[it.id], sigs[i]))
         index.add(ids, sigs, sizes)
         store.put_fingerprints(rows)
         done += len(items)

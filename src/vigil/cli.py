@@ -119,13 +119,18 @@ def audit_cmd(
         store = _open_store(db)
         store.record_policy(pol)
         detectors = _detectors(store)
+        relations = Relations(store)
         tally, bad = _run_audit(file, store, pol, detectors, platform, fmt, batch_size,
-                                rejects, quiet, Relations(store))
+                                rejects, quiet, relations)
     except InputError as exc:
         raise _fail(str(exc)) from None
     except StoreError as exc:
         raise _fail(str(exc), 1) from None
     _print_tally(tally, bad)
+    if relations.stale:
+        err.print(f"[yellow]{relations.stale:,} stored fingerprints are of an older scheme and "
+                  "were left out of plagiarism and coordination checks: run `vigil index "
+                  "rebuild`[/yellow]", highlight=False)
 
 
 def _detectors(store: Store | None) -> list[Detector]:

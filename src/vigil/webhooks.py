@@ -35,6 +35,7 @@ from sqlalchemy import and_, exists, select
 from vigil.audit import AUTOMATED_ACTOR, Decision, _id
 from vigil.policy import Policy
 from vigil.store import Store
+from vigil.store.review import write_decisions
 from vigil.store.tables import decisions, sanction_lifts, sanctions
 
 BACKOFF_S = 10.0
@@ -108,7 +109,6 @@ def deliver_due(store: Store, now: datetime, client: httpx.Client,
 def expire_sanctions(store: Store, policy: Policy, now: datetime) -> int:
     """Record an ``expire`` decision for every timed sanction whose time is up (and that
     no appeal lifted first); returns how many."""
-    from vigil.store import _decision_row, auditlog, outbox
 
     done_q = exists().where(and_(decisions.c.reverses == sanctions.c.decision_id,
                                  decisions.c.action == "expire"))
@@ -116,10 +116,11 @@ def expire_sanctions(store: Store, policy: Policy, now: datetime) -> int:
     q = select(sanctions).where(sanctions.c.expires_at.is_not(None),
                                 sanctions.c.expires_at <= now, ~done_q, ~lifted_q)
     with store.begin() as conn:
-        rows = []
+        found: list[Decision] = []
+        reverses: dict[str, str] = {}
         for s in conn.execute(q).mappings():
             rule = "sanction.expired"
-            d = Decision(
+            found.append(Decision(
                 id=_id(s["id"], "expired"), platform=s["platform"], account=s["account"],
                 item_id=None, kind="account", action="expire", category=None, rule=rule,
                 policy_version=policy.version, automated=True, actor=AUTOMATED_ACTOR,
@@ -128,15 +129,11 @@ def expire_sanctions(store: Store, policy: Policy, now: datetime) -> int:
                                   f"{s['expires_at']:%Y-%m-%d %H:%M} UTC, as decided",
                          "sanction": s["id"],
                          "policy": {"name": policy.name, "version": policy.version}},
-                at=now)
-            row = _decision_row(d)
-            row["reverses"] = s["decision_id"]
-            rows.append(row)
-        if rows:
-            conn.execute(decisions.insert(), rows)
-            auditlog.append(conn, [("decision", r) for r in rows], now)
-            outbox.enqueue(conn, rows, now)
-    return len(rows)
+                at=now))
+            reverses[found[-1].id] = s["decision_id"]
+        if found:
+            write_decisions(conn, now, found, reverses=reverses)
+    return len(found)
 
 
 class Worker:

@@ -33,7 +33,6 @@ def _verdict(v: dict[str, Any]) -> VerdictOut:
 def post_items(
     body: ItemIn | list[ItemIn],
     request: Request,
-    response: Response,
     key: WriterKey,
     idempotency_key: str | None = Header(default=None, max_length=255),
 ) -> Any:
@@ -57,7 +56,6 @@ def post_items(
         if seen is not None:
             if seen[0] != fingerprint:
                 raise HTTPException(409, "Idempotency-Key already used for another request")
-            response.headers["Idempotent-Replayed"] = "true"
             return Response(seen[2], status_code=seen[1], media_type="application/json",
                             headers={"Idempotent-Replayed": "true"})
     batch = [Item(id=r.id, account=r.account, text=r.text, platform=platform,

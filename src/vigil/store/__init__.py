@@ -19,7 +19,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, delete, event, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.audit import AccountState, AuditResult, Decision
@@ -381,8 +381,6 @@ class Store:
 
     def review_pending(self) -> int:
         """Items waiting for human review (no action taken yet)."""
-        from sqlalchemy import func
-
         with self.read() as conn:
             q = select(func.count()).select_from(items).where(items.c.action == "allow",
                                                               items.c.review.is_(True))

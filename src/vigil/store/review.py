@@ -195,10 +195,12 @@ def apply_lifts(conn: Connection, found: list[Sanction]) -> list[Sanction]:
     return [replace(s, expires_at=utc(lifted[s.id])) if s.id in lifted else s for s in found]
 
 
-def _write(conn: Connection, now: datetime, ds: Sequence[Decision] = (),
+def write_decisions(conn: Connection, now: datetime, ds: Sequence[Decision] = (),
            sts: Sequence[Strike] = (), sns: Sequence[Sanction] = (),
            lifts: Sequence[dict[str, Any]] = (), reverses: dict[str, str] | None = None
            ) -> None:
+    """Insert decisions (with the decisions they reverse), strikes, sanctions and lifts,
+    log each, and queue the webhooks the decisions call for."""
     from vigil.store import _sanction_row, _strike_row
 
     log: list[tuple[str, dict[str, Any]]] = []
@@ -268,7 +270,7 @@ def decide(conn: Connection, case_id: str, reviewer: Reviewer, action: str,
         if sanction is not None and sdecision is not None:
             out_sn.append(sanction)
             out_d.append(sdecision)
-    _write(conn, now, out_d, out_st, out_sn)
+    write_decisions(conn, now, out_d, out_st, out_sn)
     if item_id is not None:
         _set_item_action(conn, platform, item_id, action, now)
     _close(conn, case, action, did, now)
@@ -307,7 +309,7 @@ def resolve(conn: Connection, case_id: str, reviewer: Reviewer, outcome: str, re
     base = {"appealed": r["id"], "case": case_id}
     if outcome == "upheld":
         did = _id(r["id"], "appeal", "upheld")
-        _write(conn, now, [Decision(
+        write_decisions(conn, now, [Decision(
             id=did, platform=platform, account=account, item_id=item_id, kind=r["kind"],
             action="uphold", category=r["category"], rule="appeal.upheld",
             policy_version=policy.version, automated=False, actor=reviewer.actor,
@@ -367,7 +369,7 @@ def resolve(conn: Connection, case_id: str, reviewer: Reviewer, outcome: str, re
             srow = conn.execute(select(sanctions.c.decision_id).where(
                 sanctions.c.id == lift["sanction_id"])).scalar_one()
             reversed_ids[lift["decision_id"]] = srow
-    _write(conn, now, ds, negative, (), lifts, reversed_ids)
+    write_decisions(conn, now, ds, negative, (), lifts, reversed_ids)
     if r["kind"] == "item" and item_id is not None:
         _set_item_action(conn, platform, item_id, "allow", now)
     _close(conn, case, "overturned", did, now)

@@ -94,6 +94,11 @@ class KeywordDetector:
                 Example("a fine day", quiet=frozenset({"spam", "hate"}))]
 
 
+def keyword_detectors() -> list[KeywordDetector]:
+    """The keyword detector alone, as a ``module:function`` factory (sweeps load it)."""
+    return [KeywordDetector()]
+
+
 @pytest.fixture
 def detectors() -> list[KeywordDetector]:
     return [KeywordDetector()]

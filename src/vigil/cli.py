@@ -37,6 +37,7 @@ from vigil.audit import detect
 from vigil.cli_api import keys_app, serve_cmd, webhooks_set_cmd, worker_cmd
 from vigil.cli_claims import claims_app
 from vigil.cli_relations import clusters_app, index_app
+from vigil.cli_sweep import sweep_cmd, sweeps_app
 from vigil.detectors import Detector, best_scores, default_detectors
 from vigil.errors import InputError, PolicyError, StoreError, VigilError
 from vigil.ingest import Tally, audit_batch
@@ -65,6 +66,8 @@ app.add_typer(index_app, name="index")
 app.add_typer(keys_app, name="keys")
 app.command("serve")(serve_cmd)
 app.command("worker")(worker_cmd)
+app.command("sweep")(sweep_cmd)
+app.add_typer(sweeps_app, name="sweeps")
 webhooks_app = typer.Typer(help="Webhooks to the platforms.", no_args_is_help=True)
 webhooks_app.command("set")(webhooks_set_cmd)
 app.add_typer(webhooks_app, name="webhooks")

@@ -7,9 +7,10 @@ decisions, the strikes and the sanctions they trigger, and the log entries for a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -152,13 +153,15 @@ class Store:
                now: datetime, relations: RelationPlan | None = None,
                reaudited: frozenset[tuple[str, str]] = frozenset(),
                group: Sequence[tuple[Decision, Sanction]] = (),
-               cases: Sequence[dict[str, Any]] = ()) -> None:
+               cases: Sequence[dict[str, Any]] = (),
+               after: Callable[[Connection], None] | None = None) -> None:
         """Write a batch's results in one transaction: items (new or edited), decisions,
         strikes, sanctions, and a log entry for each; with ``relations``, the batch's
         fingerprints, artefact members and clusters. ``reaudited`` items were audited again
         as stored (for a relation found later): their content columns stay as they are.
         ``group`` holds account decisions and sanctions not tied to one item (a cluster's
-        group sanction)."""
+        group sanction). ``after`` runs last in the same transaction (a sweep's
+        checkpoint)."""
         new_items, changed_items = [], []
         rows: dict[str, list[dict[str, Any]]] = {"decision": [], "strike": [], "sanction": []}
         log: list[tuple[str, dict[str, Any]]] = []
@@ -218,6 +221,8 @@ class Store:
                     reviewstore.open_item_case(conn, case, now)
                 if relations is not None:
                     relstore.write(conn, relations, now)
+                if after is not None:
+                    after(conn)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot record batch: {exc}") from exc
 
@@ -236,6 +241,23 @@ class Store:
                     shown = "review" if action == "allow" and review else action
                     found[(platform, eid)] = Existing(h, shown)
         return found
+
+    def reviewed_actions(self, keys: Sequence[tuple[str, str]]
+                         ) -> dict[tuple[str, str], str]:
+        """The latest reviewer (not automated) item decision of each item among ``keys``:
+        the ground truth a sweep's dry run is scored against."""
+        out: dict[tuple[str, str], tuple[datetime, str, str]] = {}
+        with self.read() as conn:
+            for platform, chunk in _by_platform(keys):
+                q = select(decisions.c.item_id, decisions.c.action, decisions.c.at,
+                           decisions.c.id).where(
+                    decisions.c.platform == platform, decisions.c.item_id.in_(chunk),
+                    decisions.c.kind == "item", decisions.c.automated.is_(False))
+                for item_id, action, at, did in conn.execute(q):
+                    key, when = (platform, item_id), utc(at) or at
+                    if key not in out or (when, did) > (out[key][0], out[key][2]):
+                        out[key] = (when, action, did)
+        return {k: v[1] for k, v in out.items()}
 
     def account_states(
         self, keys: Iterable[tuple[str, str]]
@@ -323,6 +345,27 @@ class Store:
             part = ids[i : i + chunk]
             found = {it.id: it for it in self.load_items([(platform, x) for x in part])}
             yield [found[x] for x in part if x in found]
+
+    def digest(self, skip: Sequence[str] = ("sweeps", "sweep_items", "sweep_runs",
+                                                 "alembic_version")
+               ) -> dict[str, str]:
+        """A SHA-256 per table of its rows in key order: two stores holding the same
+        records have the same digests (a resumed sweep is checked this way)."""
+        from vigil.store.tables import metadata
+
+        out: dict[str, str] = {}
+        with self.read() as conn:
+            for table in metadata.sorted_tables:
+                if table.name in skip:
+                    continue
+                h = hashlib.sha256()
+                keys = list(table.primary_key.columns) or list(table.columns)
+                for row in conn.execute(select(table).order_by(*keys)):
+                    h.update(repr(tuple(utc(v) if isinstance(v, datetime) else v
+                                        for v in row)).encode())
+                    h.update(b"\n")
+                out[table.name] = h.hexdigest()
+        return out
 
     def platforms(self) -> list[str]:
         with self.read() as conn:

@@ -57,8 +57,10 @@ def _log(conn: Connection, kind: str, row: dict[str, Any], now: datetime) -> Non
 def new_case(platform: str, item_id: str | None, account: str, kind: str, queue: str,
              category: str | None, prio: float, reason: str, now: datetime,
              reporter: str | None = None, trusted: bool = False,
-             decision_id: str | None = None) -> dict[str, Any]:
-    return {"id": secrets.token_hex(12), "platform": platform, "item_id": item_id,
+             decision_id: str | None = None, case_id: str | None = None) -> dict[str, Any]:
+    """A case row; its id is random unless given (cases opened by a decision take an id
+    derived from it, so an audit run twice writes the same records)."""
+    return {"id": case_id or secrets.token_hex(12), "platform": platform, "item_id": item_id,
             "account": account, "kind": kind, "queue": queue, "category": category,
             "priority": prio, "status": "open", "assignee": None, "locked_until": None,
             "reporter": reporter, "trusted": trusted, "reason": reason,

@@ -309,6 +309,50 @@ deliveries = Table(
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_at)
 Index("ix_deliveries_platform", deliveries.c.platform, deliveries.c.created_at)
 
+
+# a sweep (bulk re-audit): its spec and partitions (JSON), the policy it applies, the
+# fixed time its decisions and log entries carry, and its checkpoint (``cursor``: input
+# rows committed); every change is logged, so it holds nothing that differs between runs
+sweeps = Table(
+    "sweeps",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),  # running | done
+    Column("dry_run", Boolean, nullable=False),
+    Column("policy_version", String(32), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("parts", Text, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("cursor", Integer, nullable=False),
+    Column("tally", Text, nullable=False),
+    Column("now", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# each time a sweep was run (wall-clock times; not logged, not part of the sweep's
+# result): an interrupted run has no ``finished_at``
+sweep_runs = Table(
+    "sweep_runs",
+    metadata,
+    Column("sweep_id", String(32), primary_key=True),
+    Column("started_at", DateTime(timezone=True), primary_key=True),
+    Column("engine", String(16), nullable=False),
+    Column("from_row", Integer, nullable=False),
+    Column("to_row", Integer, nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+# the stored items a sweep covers, numbered in the order it audits them
+sweep_items = Table(
+    "sweep_items",
+    metadata,
+    Column("sweep_id", String(32), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("platform", String(64), nullable=False),
+    Column("external_id", String(255), nullable=False),
+)
+
 #: Tables whose every row is covered by the audit log, with the columns naming a row.
 LOGGED = {
     "item": (items, ("platform", "external_id")),
@@ -321,4 +365,5 @@ LOGGED = {
     "api_key": (api_keys, ("id",)),
     "case": (cases, ("id",)),
     "lift": (sanction_lifts, ("sanction_id",)),
+    "sweep": (sweeps, ("id",)),
 }

@@ -1,0 +1,914 @@
+"""Sweeps: re-audit a platform's history (or an export) under a chosen policy — the
+clean-up campaign — resumably, on one machine or on a Dask cluster.
+
+A sweep is cut into *parts* (a range of the stored items it snapshotted, a slice of a
+JSONL file, row groups of a Parquet file), numbered by a global row sequence. Three steps:
+
+1. ``load_part(part, config)`` reads a part into a DataFrame of items (:data:`COLUMNS`);
+2. ``score_frame(frame, config)`` — the batch function, a DataFrame in and a DataFrame
+   out — runs the detectors on it (pure; the models load once per process). It is
+   engine-neutral: the local engine calls it in-process, Dask calls it through
+   ``map_partitions``; Spark's ``mapInPandas`` or Ray's ``map_batches`` could call it
+   unchanged (``docs/sweeps.md``);
+3. the driver applies the scored frames *in sequence order*, in batches, with the
+   account steps (strike totals, the ladder, coordinated clusters) taken from the store
+   and the results written with the sweep's checkpoint in the same transaction. Account
+   steps therefore never depend on which worker scored what: they are one grouping step
+   over the committed history.
+
+Exact resumption: a batch's decisions, strikes, sanctions, log entries and the sweep's
+cursor and tally commit together, decisions carry the sweep's fixed time, and batch
+boundaries depend only on the part plan, so ``kill -9`` at any point followed by
+``vigil sweep --resume`` ends in the same store as an uninterrupted run.
+
+Semantics: a sweep *escalates* — an item whose verdict under the sweep's policy is
+stronger than its recorded action gets a new decision (and strikes, sanctions); a weaker
+verdict is counted (``relaxed``) but never reinstates anything by itself. Stored items
+are swept by their content detectors (and claim matching); plagiarism and coordination
+signals come from ingestion and are not recomputed for them. Items from an export are
+stored as they are audited, relations included, as ``vigil audit`` does.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, func, insert, or_, select, update
+
+from vigil.audit import AUTOMATED_ACTOR, EDIT_RANK, AccountState, AuditResult, detect
+from vigil.detectors import Detector, Evidence, Signal
+from vigil.errors import InputError, StoreError
+from vigil.ingest import Tally, audit_batch
+from vigil.items import Item, Media
+from vigil.policy import Policy, parse_policy
+from vigil.readers import Reject, _format, _open_bin
+from vigil.reports import STANDING
+from vigil.sanctions import SANCTION_RANK
+from vigil.store import Store, auditlog
+from vigil.store.tables import decisions, items, policies, sweep_items, sweep_runs, sweeps
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from vigil.relations import Relations
+
+__all__ = ["COLUMNS", "Part", "Sweep", "SweepConfig", "SweepReport", "load_part",
+           "score_frame"]
+
+PART_ROWS = 5_000
+BATCH = 1_000
+#: Columns of a part's frame (``load_part``); ``score_frame`` adds ``signals``.
+COLUMNS = ("seq", "line", "source", "platform", "id", "account", "text", "created_at",
+           "lang", "url", "reach", "kind", "reply_to", "media", "reject", "raw", "skip")
+ACTED = frozenset({"label", "restrict", "remove"})
+
+
+# ------------------------------------------------------------------ parts and config
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One partition of a sweep's input: rows ``first .. first + rows - 1`` of the global
+    sequence. ``kind`` is ``store`` (snapshotted stored items), ``jsonl`` (physical lines
+    from byte ``offset``, the first being line ``line``) or ``parquet`` (row groups
+    ``offset .. offset + groups - 1``)."""
+
+    index: int
+    first: int
+    rows: int
+    kind: str
+    path: str | None = None
+    offset: int = 0
+    line: int = 1
+    groups: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.first + self.rows
+
+
+@dataclass(frozen=True, slots=True)
+class SweepConfig:
+    """What a worker needs to load and score parts: where the store is (stored items,
+    the fact-check base), the sweep, and the scope of an export."""
+
+    db: str
+    sweep_id: str
+    claims: bool = True
+    default_platform: str = "default"
+    platforms: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    #: ``module:function`` returning the detectors (default: Vigil's default detectors)
+    detectors: str | None = None
+
+
+# ------------------------------------------------------------------ planning
+
+
+def plan_files(source: str | Path, part_rows: int = PART_ROWS) -> list[Part]:
+    """Parts for a JSONL/Parquet file or a folder of them (sorted by path, recursively)."""
+    src = Path(source)
+    if not src.exists():
+        raise InputError("file not found", where=str(src))
+    files = sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
+    parts: list[Part] = []
+    first = 0
+    for f in files:
+        try:
+            fmt = _format(f, None)
+        except InputError:
+            if src.is_dir():
+                continue  # a folder may hold other files (a README, _SUCCESS)
+            raise
+        if fmt == "csv":
+            raise InputError("sweeps read JSONL or Parquet; convert CSV first", where=str(f))
+        new = _plan_parquet(f, part_rows) if fmt == "parquet" else _plan_jsonl(f, part_rows)
+        for kind, path, offset, line, groups, rows in new:
+            parts.append(Part(len(parts), first, rows, kind, path, offset, line, groups))
+            first += rows
+    if not parts:
+        raise InputError("no JSONL or Parquet files", where=str(src))
+    return parts
+
+
+def _plan_jsonl(path: Path, part_rows: int) -> list[tuple[str, str, int, int, int, int]]:
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    out: list[tuple[str, str, int, int, int, int]] = []
+    if gz:  # a gzip stream cannot be entered in the middle: one part
+        n = 0
+        with _open_bin(path) as fh:
+            n = sum(1 for _ in fh)
+        return [("jsonl", str(path), 0, 1, 0, n)] if n else []
+    offset, line, start_off, start_line = 0, 0, 0, 1
+    with open(path, "rb") as fh:
+        for raw in fh:
+            line += 1
+            offset += len(raw)
+            if line - start_line + 1 == part_rows:
+                out.append(("jsonl", str(path), start_off, start_line, 0, part_rows))
+                start_off, start_line = offset, line + 1
+    if line >= start_line:
+        out.append(("jsonl", str(path), start_off, start_line, 0, line - start_line + 1))
+    return out
+
+
+def _plan_parquet(path: Path, part_rows: int) -> list[tuple[str, str, int, int, int, int]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(str(path)).metadata
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(f"cannot read Parquet: {e}", where=str(path)) from e
+    out: list[tuple[str, str, int, int, int, int]] = []
+    g0, rows, line = 0, 0, 1
+    for g in range(meta.num_row_groups):
+        rows += meta.row_group(g).num_rows
+        if rows >= part_rows or g == meta.num_row_groups - 1:
+            out.append(("parquet", str(path), g0, line, g - g0 + 1, rows))
+            g0, line, rows = g + 1, line + rows, 0
+    return [p for p in out if p[5]]
+
+
+# ------------------------------------------------------------------ frames
+
+
+def _opt(v: Any) -> Any:
+    """None for the missing values a DataFrame may hold (None, NaN, pd.NA)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return None if type(v).__name__ == "NAType" else v
+
+
+def _media_json(media: Sequence[Media]) -> str | None:
+    if not media:
+        return None
+    return json.dumps([
+        {"kind": m.kind, **({"path": m.path} if m.path is not None else {}),
+         **({"url": m.url} if m.url is not None else {}),
+         **({"data": base64.b64encode(m.data).decode()} if m.data is not None else {})}
+        for m in media])
+
+
+def _media_from(v: Any) -> tuple[Media, ...]:
+    v = _opt(v)
+    if not v:
+        return ()
+    out = []
+    for d in json.loads(v):
+        data = base64.b64decode(d["data"]) if "data" in d else None
+        out.append(Media(path=d.get("path"), url=d.get("url"), data=data,
+                         kind=d.get("kind", "image")))
+    return tuple(out)
+
+
+def _row(seq: int, line: int, source: str, got: Item | Reject | None, skip: bool
+         ) -> dict[str, Any]:
+    if got is None:  # a blank line
+        return {"seq": seq, "line": line, "source": source, "skip": True}
+    if isinstance(got, Reject):
+        return {"seq": seq, "line": line, "source": source, "reject": got.reason,
+                "raw": got.raw, "skip": False}
+    it = got
+    return {"seq": seq, "line": line, "source": source, "platform": it.platform, "id": it.id,
+            "account": it.account, "text": it.text,
+            "created_at": it.created_at.isoformat() if it.created_at else None,
+            "lang": it.lang, "url": it.url, "reach": it.reach, "kind": it.kind,
+            "reply_to": it.reply_to, "media": _media_json(it.media), "reject": None,
+            "raw": None, "skip": skip}
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
+
+    cols = {c: pd.Series([r.get(c) for r in rows], dtype=object) for c in COLUMNS}
+    cols["seq"] = pd.Series([r["seq"] for r in rows], dtype="int64")
+    cols["line"] = pd.Series([r["line"] for r in rows], dtype="int64")
+    cols["skip"] = pd.Series([bool(r.get("skip")) for r in rows], dtype=bool)
+    return pd.DataFrame(cols)
+
+
+def items_of(frame: pd.DataFrame) -> list[tuple[int, Item]]:
+    """(seq, Item) of a frame's rows that are items in scope (not rejects, not skipped)."""
+    out = []
+    for r in frame.itertuples(index=False):
+        if _opt(r.reject) is not None or bool(r.skip) or _opt(r.id) is None:
+            continue
+        created = _opt(r.created_at)
+        out.append((int(r.seq), Item(
+            id=r.id, account=r.account, text=r.text, platform=r.platform,
+            created_at=datetime.fromisoformat(created) if created else None,
+            lang=_opt(r.lang), url=_opt(r.url), reach=int(_opt(r.reach) or 0),
+            media=_media_from(r.media), kind=_opt(r.kind) or "post",
+            reply_to=_opt(r.reply_to))))
+    return out
+
+
+_STORES: dict[str, Store] = {}
+_DETECTORS: dict[tuple[str, bool, str | None], list[Detector]] = {}
+#: How many times this process loaded the detectors (a test checks: once per worker).
+LOADS = Counter[str]()
+
+
+def _store(url: str) -> Store:
+    if url not in _STORES:
+        _STORES[url] = Store(url)
+    return _STORES[url]
+
+
+def _in_scope(it: Item, cfg: SweepConfig) -> bool:
+    if cfg.platforms and it.platform not in cfg.platforms:
+        return False
+    if cfg.since is None and cfg.until is None:
+        return True
+    if it.created_at is None:
+        return False
+    at = it.created_at if it.created_at.tzinfo else it.created_at.replace(tzinfo=UTC)
+    if cfg.since is not None and at < datetime.fromisoformat(cfg.since):
+        return False
+    return not (cfg.until is not None and at >= datetime.fromisoformat(cfg.until))
+
+
+def load_part(part: Part, config: SweepConfig) -> pd.DataFrame:
+    """A part's rows as a DataFrame of :data:`COLUMNS`; malformed rows carry ``reject``
+    (the reason, naming the field), rows outside the sweep's scope ``skip``."""
+    rows: list[dict[str, Any]] = []
+    if part.kind == "store":
+        with _store(config.db).read() as conn:
+            q = (select(sweep_items.c.seq, items).join(
+                    items, (items.c.platform == sweep_items.c.platform)
+                    & (items.c.external_id == sweep_items.c.external_id))
+                 .where(sweep_items.c.sweep_id == config.sweep_id,
+                        sweep_items.c.seq >= part.first, sweep_items.c.seq < part.end)
+                 .order_by(sweep_items.c.seq))
+            from vigil.store.relations import _item
+
+            for r in conn.execute(q).mappings():
+                rows.append(_row(int(r["seq"]), 0, "store", _item(r), False))
+        return _frame(rows)
+    assert part.path is not None
+    source = Path(part.path).name
+    if part.kind == "parquet":
+        got = _parquet_rows(part, config.default_platform)
+    else:
+        got = _jsonl_rows(part, config.default_platform)
+    for k, (line, it) in enumerate(got):
+        skip = isinstance(it, Item) and not _in_scope(it, config)
+        rows.append(_row(part.first + k, line, source, it, skip))
+    return _frame(rows)
+
+
+def _jsonl_rows(part: Part, platform: str) -> Iterator[tuple[int, Item | Reject | None]]:
+    assert part.path is not None
+    fh = _open_bin(Path(part.path))
+    try:
+        fh.seek(part.offset) if part.offset else None
+        lines = (fh.readline() for _ in range(part.rows))
+        from vigil.readers import _jsonl
+
+        got = dict(_jsonl(lines, platform, True))
+    finally:
+        fh.close()
+    for k in range(part.rows):  # every physical line keeps its sequence number
+        n = k + 1
+        yield part.line + k, _renumber(got.get(n), part.line + k)
+
+
+def _renumber(got: Item | Reject | None, line: int) -> Item | Reject | None:
+    if isinstance(got, Reject):
+        return Reject(line, got.reason, got.raw)
+    return got
+
+
+def _parquet_rows(part: Part, platform: str) -> Iterator[tuple[int, Item | Reject | None]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vigil.readers import FIELDS, _parquet
+
+    assert part.path is not None
+    pfile = pq.ParquetFile(part.path)
+    cols = [c for c in FIELDS if c in pfile.schema_arrow.names]
+    table = pfile.read_row_groups(range(part.offset, part.offset + part.groups), columns=cols)
+    buf = pa.BufferOutputStream()
+    pq.write_table(table, buf)
+    for n, got in _parquet(pa.BufferReader(buf.getvalue()), platform, True, part.path):
+        yield part.line + n - 1, _renumber(got, part.line + n - 1)
+
+
+def _signal_dict(s: Signal) -> dict[str, Any]:
+    d = s.to_dict()
+    d["score"] = s.score  # exact: the driver decides on what the worker found
+    return d
+
+
+def _signal(d: dict[str, Any]) -> Signal:
+    ev = tuple(Evidence(e["text"], e.get("start"), e.get("end"), e.get("note", ""),
+                        e.get("ref")) for e in d.get("evidence", ()))
+    return Signal(d["category"], float(d["score"]), d["detector"], d["version"], ev)
+
+
+def detectors_for(config: SweepConfig) -> list[Detector]:
+    """The sweep's detectors, loaded once per process: the defaults, and claim matching
+    over the store's fact-check base when it has claims."""
+    key = (config.db, config.claims, config.detectors)
+    if key not in _DETECTORS:
+        from vigil.detectors import default_detectors
+
+        factory: Callable[[], list[Detector]] = default_detectors
+        if config.detectors:
+            import importlib
+
+            mod, _, fn = config.detectors.partition(":")
+            factory = getattr(importlib.import_module(mod), fn)
+        dets = list(factory())
+        if config.claims:
+            from vigil.claims.detector import load_detector
+
+            det = load_detector(_store(config.db))
+            if det is not None:
+                dets.append(det)
+        _DETECTORS[key] = dets
+        LOADS[str(os.getpid())] += 1
+    return _DETECTORS[key]
+
+
+def score_frame(frame: pd.DataFrame, config: SweepConfig) -> pd.DataFrame:
+    """The batch function: a part's frame in, the same rows out with ``signals`` (JSON: the
+    detectors' findings, context rules applied) for each item in scope. Pure."""
+    found = items_of(frame)
+    out = frame.copy()
+    sig: list[str | None] = [None] * len(frame)
+    if found:
+        pos = {int(s): k for k, s in enumerate(frame["seq"])}
+        lists = detect([it for _, it in found], detectors_for(config))
+        for (seq, _), sigs in zip(found, lists, strict=True):
+            sig[pos[seq]] = json.dumps([_signal_dict(s) for s in sigs], ensure_ascii=False)
+    import pandas as pd
+
+    out["signals"] = pd.Series(sig, dtype=object, index=frame.index)
+    return out
+
+
+def frame_meta() -> pd.DataFrame:
+    """An empty scored frame: the shape Dask is told to expect."""
+    meta = _frame([])
+    meta["signals"] = meta["reject"]
+    return meta
+
+
+# ------------------------------------------------------------------ engines
+
+Frames = Iterator["pd.DataFrame"]
+
+
+def local_frames(parts: Sequence[Part], config: SweepConfig) -> Frames:
+    """Score parts one after another in this process."""
+    for p in parts:
+        yield score_frame(load_part(p, config), config)
+
+
+def dask_frames(parts: Sequence[Part], config: SweepConfig, *, scheduler: str | None = None,
+                workers: int = 2, window: int | None = None) -> Frames:
+    """Score parts on Dask (``map_partitions`` over the parts), yielding them in order.
+    ``scheduler``: the address of an existing cluster; otherwise a local cluster of
+    ``workers`` processes (one thread each). At most ``window`` parts are in flight, so
+    memory stays bounded on any input size."""
+    import dask
+    import dask.dataframe as dd
+    from dask.distributed import Client, LocalCluster
+
+    if not parts:
+        return
+    with dask.config.set({"dataframe.convert-string": False}):
+        cluster = None
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+        try:
+            n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
+            window = window or 2 * n_workers
+            ddf = dd.from_map(load_part, list(parts), config=config, meta=_frame([]),
+                              enforce_metadata=False)
+            scored = ddf.map_partitions(score_frame, config, meta=frame_meta(),
+                                        enforce_metadata=False)
+            pending = list(scored.to_delayed())
+            inflight: list[Any] = []
+            while pending or inflight:
+                while pending and len(inflight) < window:
+                    inflight.append(client.compute(pending.pop(0)))
+                yield inflight.pop(0).result()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+# ------------------------------------------------------------------ the sweep
+
+
+@dataclass(slots=True)
+class SweepTally:
+    """What a sweep did (or, dry, would do); kept in the store with the checkpoint."""
+
+    rows: int = 0
+    items: int = 0
+    rejects: int = 0
+    skipped: int = 0
+    unchanged: int = 0
+    escalated: Counter[str] = field(default_factory=Counter)  # "allow→remove": n
+    relaxed: int = 0
+    decisions: int = 0
+    strikes: int = 0
+    sanctions: Counter[str] = field(default_factory=Counter)  # sanction decisions by kind
+    removed: Counter[str] = field(default_factory=Counter)  # items removed, by category
+    actions: Counter[str] = field(default_factory=Counter)  # new actions, "category:action"
+    reviewed: Counter[str] = field(default_factory=Counter)  # tp, fp, fn, tn
+    reaudited: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        # not dataclasses.asdict: it rebuilds a Counter from its (key, count) pairs
+        return {f: dict(v) if isinstance(v, Counter) else v
+                for f in self.__dataclass_fields__ if (v := getattr(self, f)) is not None}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, s: str) -> SweepTally:
+        d = json.loads(s)
+        t = cls()
+        for k, v in d.items():
+            setattr(t, k, Counter(v) if isinstance(getattr(t, k), Counter) else v)
+        return t
+
+    def copy(self) -> SweepTally:
+        return SweepTally.from_json(self.to_json())
+
+    def precision_recall(self) -> tuple[float | None, float | None, int]:
+        r = self.reviewed
+        tp, fp, fn = r["tp"], r["fp"], r["fn"]
+        n = sum(r.values())
+        p = tp / (tp + fp) if tp + fp else None
+        rc = tp / (tp + fn) if tp + fn else None
+        return p, rc, n
+
+
+@dataclass(slots=True)
+class SweepReport:
+    id: str
+    status: str
+    dry_run: bool
+    policy_version: str
+    total: int
+    cursor: int
+    tally: SweepTally
+    started_at: datetime
+    spec: dict[str, Any]
+    #: accounts by the strongest sanction this sweep gave them (enforced sweeps)
+    accounts: dict[str, int] = field(default_factory=dict)
+    #: each run (wall clock): started_at, finished_at (None: interrupted), engine, rows
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+    def headline(self) -> str:
+        """The campaign's numbers in one line, as a press release would give them."""
+        t = self.tally
+        verb = "would be" if self.dry_run else ""
+        acc = self.accounts or dict(t.sanctions)
+        parts = [f"{acc.get(k, 0):,} {STANDING[k]}" for k in
+                 ("shut_down", "suspend", "restrict", "warn")]
+        removed = sum(t.removed.values())
+        head = f"{t.items:,} items swept: " + ", ".join(parts)
+        return (head + f" accounts{' (sanctions)' if not self.accounts else ''}; "
+                f"{removed:,} items {verb + ' ' if verb else ''}removed").replace("  ", " ")
+
+    def to_dict(self) -> dict[str, Any]:
+        p, r, n = self.tally.precision_recall()
+        return {"id": self.id, "status": self.status, "dry_run": self.dry_run,
+                "policy_version": self.policy_version, "total": self.total,
+                "done": self.cursor, "spec": self.spec, "tally": self.tally.to_dict(),
+                "accounts_by_sanction": self.accounts, "headline": self.headline(),
+                "reviewed": {"items": n, "precision": p, "recall": r},
+                "started_at": self.started_at.isoformat(), "runs": self.runs}
+
+
+class Sweep:
+    """One sweep in a store: create it (``Sweep.create``) or find it (``Sweep.load``),
+    then ``run`` it with an engine; it can be run again after any interruption."""
+
+    def __init__(self, store: Store, row: dict[str, Any]) -> None:
+        self.store = store
+        self.id: str = row["id"]
+        self.dry_run: bool = bool(row["dry_run"])
+        self.spec: dict[str, Any] = json.loads(row["spec"])
+        self.parts = [Part(**p) for p in json.loads(row["parts"])]
+        self.total: int = row["total"]
+        self.cursor: int = row["cursor"]
+        self.tally = SweepTally.from_json(row["tally"])
+        self.now: datetime = _utc(row["now"])
+        self.status: str = row["status"]
+        self.started_at: datetime = _utc(row["started_at"])
+        self.policy_version: str = row["policy_version"]
+        with store.read() as conn:
+            body = conn.execute(select(policies.c.body, policies.c.source).where(
+                policies.c.version == self.policy_version)).one()
+        self.policy: Policy = parse_policy(body[0], body[1])
+        self._accounts: dict[tuple[str, str], AccountState] = {}
+
+    # -- creating and finding -----------------------------------------------------------
+
+    @classmethod
+    def create(cls, store: Store, policy: Policy, *, source: str | None = None,
+               platforms: Sequence[str] = (), since: datetime | None = None,
+               until: datetime | None = None, categories: Sequence[str] = (),
+               dry_run: bool = False, batch_size: int = BATCH, part_rows: int = PART_ROWS,
+               default_platform: str | None = None, claims: bool = True,
+               detectors: str | None = None, now: datetime | None = None) -> Sweep:
+        """Plan a sweep and record it (with a snapshot of the stored items it covers when
+        there is no ``source``). Nothing is audited yet."""
+        now = now or datetime.now(UTC)
+        unknown = [c for c in categories if c not in policy.categories]
+        if unknown:
+            raise InputError(f"unknown categories {', '.join(unknown)}: the policy has "
+                             f"{', '.join(sorted(policy.categories))}")
+        store.record_policy(policy, now)
+        spec = {"source": str(Path(source).resolve()) if source else None,
+                "platforms": list(platforms), "categories": list(categories),
+                "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
+                "batch_size": batch_size, "part_rows": part_rows,
+                "default_platform": default_platform or "default", "claims": claims,
+                "detectors": detectors}
+        sweep_id = hashlib.blake2b(
+            f"{now.isoformat()}\x1f{json.dumps(spec, sort_keys=True)}\x1f{policy.version}"
+            .encode(), digest_size=8).hexdigest()
+        parts = plan_files(source, part_rows) if source else []
+        try:
+            with store.begin() as conn:
+                total = (_snapshot(conn, sweep_id, platforms, since, until, now)
+                         if not source else sum(p.rows for p in parts))
+                if not source:
+                    parts = [Part(k, a, min(part_rows, total - a), "store")
+                             for k, a in enumerate(range(0, total, part_rows))]
+                conn.execute(insert(sweeps), [{
+                    "id": sweep_id, "status": "running", "dry_run": dry_run,
+                    "policy_version": policy.version, "spec": json.dumps(spec),
+                    "parts": json.dumps([asdict(p) for p in parts]), "total": total,
+                    "cursor": 0, "tally": SweepTally().to_json(), "now": now,
+                    "started_at": now, "updated_at": now}])
+                _log(conn, sweep_id, now)
+        except Exception as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise StoreError(f"cannot record sweep: {exc}") from exc
+        return cls.load(store, sweep_id)
+
+    @classmethod
+    def load(cls, store: Store, sweep_id: str | None = None) -> Sweep:
+        """A sweep by id, or the newest unfinished one."""
+        with store.read() as conn:
+            q = select(sweeps)
+            if sweep_id:
+                q = q.where(sweeps.c.id == sweep_id)
+            else:
+                q = q.where(sweeps.c.status == "running").order_by(
+                    sweeps.c.started_at.desc(), sweeps.c.id).limit(1)
+            row = conn.execute(q).mappings().first()
+        if row is None:
+            raise InputError(f"no sweep {sweep_id}" if sweep_id else "no unfinished sweep")
+        return cls(store, dict(row))
+
+    @staticmethod
+    def recent(store: Store, limit: int = 20) -> list[SweepReport]:
+        with store.read() as conn:
+            ids = [r for (r,) in conn.execute(select(sweeps.c.id).order_by(
+                sweeps.c.started_at.desc()).limit(limit))]
+        return [Sweep.load(store, i).report() for i in ids]
+
+    # -- running ------------------------------------------------------------------------
+
+    @property
+    def config(self) -> SweepConfig:
+        s = self.spec
+        return SweepConfig(db=self.store.url, sweep_id=self.id, claims=s["claims"],
+                           default_platform=s["default_platform"],
+                           platforms=tuple(s["platforms"]) if s["source"] else (),
+                           since=s["since"] if s["source"] else None,
+                           until=s["until"] if s["source"] else None,
+                           detectors=s.get("detectors"))
+
+    def remaining(self) -> list[Part]:
+        return [p for p in self.parts if p.end > self.cursor]
+
+    def run(self, frames: Callable[[Sequence[Part], SweepConfig], Frames] = local_frames,
+            progress: Callable[[int, int], None] | None = None,
+            relations: Relations | None = None,
+            rejects: Callable[[dict[str, Any]], None] | None = None,
+            engine: str = "local") -> SweepReport:
+        """Apply the remaining parts in order, batch by batch, each batch committed with
+        the checkpoint. A dry run writes only its tally and starts over when resumed (its
+        projected account history lives in memory)."""
+        if self.status == "done":
+            return self.report()
+        if self.dry_run and self.cursor:
+            self._checkpoint_only(0, SweepTally())
+        batch = int(self.spec["batch_size"])
+        cats = frozenset(self.spec["categories"])
+        if relations is None and self.spec["source"] and not self.dry_run:
+            from vigil.relations import Relations
+
+            relations = Relations(self.store)
+        todo = self.remaining()
+        started = self._run_started(engine)
+        try:
+            self._parts(todo, frames, batch, cats, relations, rejects, progress)
+        finally:
+            self._run_ended(started, self.cursor == self.total)
+        self._finish()
+        return self.report()
+
+    def _parts(self, todo: list[Part],
+               frames: Callable[[Sequence[Part], SweepConfig], Frames], batch: int,
+               cats: frozenset[str], relations: Relations | None,
+               rejects: Callable[[dict[str, Any]], None] | None,
+               progress: Callable[[int, int], None] | None) -> None:
+        for part, frame in zip(todo, frames(todo, self.config), strict=True):
+            frame = frame[frame["seq"] >= self.cursor]
+            start = max(part.first, self.cursor)
+            while start < part.end:
+                stop = min(start + batch, part.end)
+                chunk = frame[(frame["seq"] >= start) & (frame["seq"] < stop)]
+                self._apply(chunk, stop, cats, relations, rejects)
+                start = stop
+                if progress is not None:
+                    progress(self.cursor, self.total)
+
+    def _apply(self, chunk: pd.DataFrame, stop: int, cats: frozenset[str],
+               relations: Relations | None,
+               rejects: Callable[[dict[str, Any]], None] | None) -> None:
+        tally = self.tally.copy()
+        tally.rows += stop - self.cursor
+        found = items_of(chunk)
+        bad = [r for r in chunk.itertuples(index=False) if _opt(r.reject) is not None]
+        tally.rejects += len(bad)
+        tally.skipped += int(chunk["skip"].sum())
+        sigs: dict[tuple[str, str], list[Signal]] = {}
+        for r in chunk.itertuples(index=False):
+            if _opt(r.signals) is None:
+                continue
+            got = [_signal(d) for d in json.loads(r.signals)]
+            sigs[(r.platform, r.id)] = [s for s in got if not cats or s.category in cats]
+        batch = [it for _, it in found]
+        keys = [(it.platform, it.id) for it in batch]
+        if not self.spec["source"]:
+            for key, got in _relation_signals(self.store, keys).items():
+                sigs[key] = sigs.get(key, []) + [s for s in got
+                                                 if not cats or s.category in cats]
+        before = self.store.existing(keys)
+        reviewed = self.store.reviewed_actions(keys)
+
+        def after(conn: Connection | None, results: list[AuditResult]) -> None:
+            _count(tally, results, before, reviewed, set(keys))
+            if conn is not None:
+                _save(conn, self.id, stop, tally, self.now)
+
+        if batch:
+            results = audit_batch(
+                self.store, batch, self.policy, (), Tally(), self.now, relations,
+                signals=sigs, force=True, after=None if self.dry_run else after,
+                write=not self.dry_run,
+                accounts=self._accounts if self.dry_run else None)
+            if self.dry_run:
+                after(None, results)
+                self._checkpoint_only(stop, tally)
+        else:
+            self._checkpoint_only(stop, tally)
+        self.tally, self.cursor = tally, stop
+        if rejects is not None:
+            for r in bad:
+                rejects({"source": r.source, "line": int(r.line), "reason": r.reject,
+                         "raw": r.raw})
+
+    def _checkpoint_only(self, cursor: int, tally: SweepTally) -> None:
+        with self.store.begin() as conn:
+            _save(conn, self.id, cursor, tally, self.now)
+        self.cursor, self.tally = cursor, tally
+
+    def _finish(self) -> None:
+        with self.store.begin() as conn:
+            conn.execute(update(sweeps).where(sweeps.c.id == self.id).values(status="done"))
+            _log(conn, self.id, self.now)
+            conn.execute(sweep_items.delete().where(sweep_items.c.sweep_id == self.id))
+        self.status = "done"
+
+    def _run_started(self, engine: str) -> datetime:
+        at = datetime.now(UTC)
+        with self.store.begin() as conn:
+            conn.execute(insert(sweep_runs), [{
+                "sweep_id": self.id, "started_at": at, "engine": engine,
+                "from_row": self.cursor, "to_row": self.cursor, "finished_at": None}])
+        return at
+
+    def _run_ended(self, started: datetime, finished: bool) -> None:
+        with self.store.begin() as conn:
+            conn.execute(update(sweep_runs).where(
+                sweep_runs.c.sweep_id == self.id, sweep_runs.c.started_at == started).values(
+                to_row=self.cursor, finished_at=datetime.now(UTC) if finished else None))
+
+    def runs(self) -> list[dict[str, Any]]:
+        with self.store.read() as conn:
+            rows = conn.execute(select(sweep_runs).where(sweep_runs.c.sweep_id == self.id)
+                                .order_by(sweep_runs.c.started_at)).mappings().all()
+        return [{"started_at": _utc(r["started_at"]).isoformat(),
+                 "finished_at": _utc(r["finished_at"]).isoformat() if r["finished_at"]
+                 else None, "engine": r["engine"], "rows": r["to_row"] - r["from_row"],
+                 "seconds": (_utc(r["finished_at"]) - _utc(r["started_at"])).total_seconds()
+                 if r["finished_at"] else None} for r in rows]
+
+    def report(self) -> SweepReport:
+        return SweepReport(self.id, self.status, self.dry_run, self.policy_version,
+                           self.total, self.cursor, self.tally, self.started_at,
+                           self.spec, {} if self.dry_run else self._accounts_by_sanction(),
+                           self.runs())
+
+    def _accounts_by_sanction(self) -> dict[str, int]:
+        """Accounts by the strongest sanction decided by this sweep (its decisions carry
+        its policy version and its time)."""
+        best: dict[tuple[str, str], str] = {}
+        with self.store.read() as conn:
+            q = select(decisions.c.platform, decisions.c.account, decisions.c.action).where(
+                decisions.c.kind == "account", decisions.c.at == self.now,
+                decisions.c.policy_version == self.policy_version,
+                decisions.c.actor == AUTOMATED_ACTOR)
+            for platform, account, action in conn.execute(q):
+                cur = best.get((platform, account))
+                if action in SANCTION_RANK and (
+                        cur is None or SANCTION_RANK[action] > SANCTION_RANK[cur]):
+                    best[(platform, account)] = action
+        return dict(Counter(best.values()))
+
+
+def _relation_signals(store: Store, keys: Sequence[tuple[str, str]]
+                      ) -> dict[tuple[str, str], list[Signal]]:
+    """Plagiarism and coordination signals stored items got at ingestion (they relate an
+    item to others, so a sweep carries them over from the item's latest automated
+    decision rather than recomputing them)."""
+    from vigil.relations import COORDINATION_DETECTOR, PLAGIARISM_DETECTOR
+
+    wanted = {PLAGIARISM_DETECTOR, COORDINATION_DETECTOR}
+    latest: dict[tuple[str, str], tuple[datetime, str, str]] = {}
+    with store.read() as conn:
+        by: dict[str, list[str]] = {}
+        for p, i in keys:
+            by.setdefault(p, []).append(i)
+        for platform, ids in by.items():
+            for k in range(0, len(ids), 900):
+                q = select(decisions.c.item_id, decisions.c.at, decisions.c.id,
+                           decisions.c.reasons).where(
+                    decisions.c.platform == platform, decisions.c.kind == "item",
+                    decisions.c.item_id.in_(ids[k:k + 900]),
+                    decisions.c.automated.is_(True),
+                    or_(*(decisions.c.detectors.like(f"%{d}%") for d in sorted(wanted))))
+                for item_id, at, did, reasons in conn.execute(q):
+                    key = (platform, item_id)
+                    if key not in latest or (_utc(at), did) > latest[key][:2]:
+                        latest[key] = (_utc(at), did, reasons)
+    out: dict[tuple[str, str], list[Signal]] = {}
+    for key, (_, _, reasons) in latest.items():
+        got = [_signal(d) for d in json.loads(reasons).get("signals", ())
+               if d.get("detector") in wanted]
+        if got:
+            out[key] = got
+    return out
+
+
+def _utc(v: datetime) -> datetime:
+    return v if v.tzinfo else v.replace(tzinfo=UTC)
+
+
+def _save(conn: Connection, sweep_id: str, cursor: int, tally: SweepTally,
+          now: datetime) -> None:
+    conn.execute(update(sweeps).where(sweeps.c.id == sweep_id).values(
+        cursor=cursor, tally=tally.to_json(), updated_at=now))
+    _log(conn, sweep_id, now)
+
+
+def _log(conn: Connection, sweep_id: str, at: datetime) -> None:
+    """Log the sweep's row as it now reads (its creation, each checkpoint, its end)."""
+    row = conn.execute(select(sweeps).where(sweeps.c.id == sweep_id)).mappings().one()
+    auditlog.append(conn, [("sweep", dict(row))], at)
+
+
+def _count(t: SweepTally, results: list[AuditResult], before: dict[tuple[str, str], Any],
+           reviewed: dict[tuple[str, str], str], swept: set[tuple[str, str]]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for r in results:
+        key = (r.item.platform, r.item.id)
+        if key in seen:
+            continue
+        seen.add(key)
+        if key in swept:
+            t.items += 1
+        else:  # a stored item a relation found only now, audited again
+            t.reaudited += 1
+        prev = before[key].action if key in before else None
+        v = r.verdict
+        new = v.action if v.action != "allow" else ("review" if v.review else "allow")
+        if r.decision is not None:
+            t.escalated[f"{prev or 'new'}→{r.decision.action}"] += 1
+            t.actions[f"{r.decision.category}:{r.decision.action}"] += 1
+            if r.decision.action == "remove":
+                t.removed[str(r.decision.category)] += 1
+        elif prev is not None and EDIT_RANK.get(prev, 0) > EDIT_RANK.get(new, 0):
+            t.relaxed += 1
+        else:
+            t.unchanged += 1
+        t.decisions += len(r.decisions)
+        t.strikes += r.strike is not None
+        if r.sanction is not None:
+            t.sanctions[r.sanction.kind] += 1
+        truth = reviewed.get(key)
+        if truth is not None:
+            pos, pred = truth in ACTED, v.action in ACTED
+            t.reviewed["tp" if pos and pred else "fp" if pred else "fn" if pos else "tn"] += 1
+
+
+def _snapshot(conn: Connection, sweep_id: str, platforms: Sequence[str],
+              since: datetime | None, until: datetime | None, now: datetime) -> int:
+    """Number the stored items in scope (oldest first) into ``sweep_items``."""
+    q = select(items.c.platform, items.c.external_id).where(items.c.audited_at <= now)
+    if platforms:
+        q = q.where(items.c.platform.in_(list(platforms)))
+    if since is not None:
+        q = q.where(items.c.created_at >= since)
+    if until is not None:
+        q = q.where(items.c.created_at < until)
+    q = q.order_by(func.coalesce(items.c.created_at, items.c.audited_at), items.c.platform,
+                   items.c.external_id)
+    n = 0
+    rows: list[dict[str, Any]] = []
+    for platform, eid in conn.execute(q):
+        rows.append({"sweep_id": sweep_id, "seq": n, "platform": platform,
+                     "external_id": eid})
+        n += 1
+        if len(rows) >= 10_000:
+            conn.execute(insert(sweep_items), rows)
+            rows = []
+    if rows:
+        conn.execute(insert(sweep_items), rows)
+    return n

@@ -208,7 +208,7 @@ def test_an_export_sweep_reads_jsonl_and_parquet_partitions_and_rejects_bad_line
 def test_the_batch_function_is_engine_neutral(tmp_path: Path) -> None:
     """score_frame is a plain DataFrame → DataFrame function: called as Spark's
     mapInPandas or Ray's map_batches would call it, it gives the local engine's frames."""
-    items = _export(tmp_path / "exp")
+    _export(tmp_path / "exp")
     parts = plan_files(tmp_path / "exp", part_rows=8)
     cfg = SweepConfig(db=f"sqlite:///{tmp_path}/s.db", sweep_id="x", detectors=KEYWORDS)
     Store(cfg.db).migrate()

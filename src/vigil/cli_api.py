@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -104,8 +105,21 @@ def worker_cmd(
     policy: PolicyOpt = None,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between rounds.")] = 2.0,
     once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
+    nats_url: Annotated[str | None, typer.Option(
+        "--nats", help="Also audit items from this NATS JetStream server "
+                       "(nats://127.0.0.1:4222).")] = None,
+    stream: Annotated[str, typer.Option(help="JetStream stream of items.")] = "VIGIL_ITEMS",
+    subject: Annotated[str, typer.Option(
+        help="Items arrive on <subject>.<platform>.")] = "vigil.items",
+    durable: Annotated[str, typer.Option(help="Durable consumer name.")] = "vigil-audit",
+    decisions_subject: Annotated[str, typer.Option(
+        help="Verdicts are published on <subject>.<platform>.")] = "vigil.decisions",
+    batch: Annotated[int, typer.Option(min=1, help="Messages audited per transaction.")
+                     ] = 256,
 ) -> None:
-    """Send due webhooks (with retries) and record expired sanctions as decisions."""
+    """Send due webhooks (with retries) and record expired sanctions as decisions; with
+    --nats, also consume items from NATS JetStream (acknowledged only after their
+    decisions are committed) and publish each item's verdict."""
     import time
     from datetime import UTC, datetime
 
@@ -114,6 +128,10 @@ def worker_cmd(
     from vigil.policy import load_policy
     from vigil.webhooks import Worker
 
+    if nats_url:
+        _stream_worker(db, policy, interval, nats_url, stream, subject, durable,
+                       decisions_subject, batch)
+        return
     try:
         pol = load_policy(policy)
         w = Worker(_open_store(db), pol, interval)
@@ -131,6 +149,44 @@ def worker_cmd(
         raise _fail(str(exc), 1) from None
     except KeyboardInterrupt:
         return
+
+
+def _stream_worker(db: str | None, policy: Path | None, interval: float, url: str,
+                   stream: str, subject: str, durable: str, decisions_subject: str,
+                   batch: int) -> None:
+    import asyncio
+
+    from vigil.cli import _detectors
+    from vigil.policy import load_policy
+    from vigil.relations import Relations
+    from vigil.stream import StreamSettings, StreamWorker
+    from vigil.webhooks import Worker
+
+    try:
+        pol = load_policy(policy)
+        store = _open_store(db)
+        store.record_policy(pol)
+        background = Worker(store, pol, interval)
+        settings = StreamSettings(url=url, stream=stream, subject=subject, durable=durable,
+                                  decisions_subject=decisions_subject, batch=batch)
+        sw = StreamWorker(store, pol, _detectors(store), settings, Relations(store))
+    except (PolicyError, StoreError) as exc:
+        raise _fail(str(exc), 1) from None
+    background.start()
+    out.print(f"consuming {subject}.> from {url} (stream {stream}, consumer {durable}); "
+              f"verdicts to {decisions_subject}.<platform>", highlight=False)
+    try:
+        asyncio.run(sw.run())
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise _fail(f"NATS at {url}: {exc}", 1) from None
+    finally:
+        background.stop()
+        t = sw.tally
+        out.print(f"{t.messages:,} messages: {t.items:,} items audited in {t.batches:,} "
+                  f"batches, {t.rejected:,} rejected, {t.published:,} verdicts published",
+                  highlight=False)
 
 
 def webhooks_set_cmd(

@@ -74,9 +74,10 @@ def audit_batch(
 
     For sweeps: ``signals`` are the detectors' findings computed elsewhere (by a sweep
     worker; the detectors are then not run again), ``force`` audits items stored unchanged
-    too (a new policy), ``after`` runs inside the batch's transaction with the results (a checkpoint), and
-    ``write=False`` records nothing (a dry run) but keeps account history in ``accounts``,
-    which overrides the store's."""
+    too (a new policy) but rewrites them only when something is decided, ``after`` runs
+    inside the batch's transaction with the results (a checkpoint), and ``write=False``
+    records nothing (a dry run) but keeps account history in ``accounts``, which
+    overrides the store's."""
     tally = tally if tally is not None else Tally()
     now = now or datetime.now(UTC)
     latest: dict[tuple[str, str], Item] = {}

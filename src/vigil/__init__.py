@@ -14,6 +14,7 @@ from vigil.detectors import (
     check_detector,
     default_detectors,
 )
+from vigil.dsa import DsaStatement, SorExport, SorSettings, export_sor
 from vigil.errors import (
     InputError,
     PolicyError,
@@ -29,6 +30,7 @@ from vigil.policy import Finding, Policy, Verdict, evaluate, load_policy, parse_
 from vigil.relations import RelationPlan, Relations
 from vigil.reports import Report, build_report
 from vigil.store import Store
+from vigil.transparency import period_counts
 
 __version__ = "0.1.0"
 
@@ -40,6 +42,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), checked by tests/test_public_api.p
     "CATEGORIES",
     "Decision",
     "Detector",
+    "DsaStatement",
     "Evidence",
     "Example",
     "Finding",
@@ -58,6 +61,8 @@ __all__ = [  # noqa: RUF022 - plain sorted(), checked by tests/test_public_api.p
     "Report",
     "Sanction",
     "Signal",
+    "SorExport",
+    "SorSettings",
     "Store",
     "StoreError",
     "Strike",
@@ -72,7 +77,9 @@ __all__ = [  # noqa: RUF022 - plain sorted(), checked by tests/test_public_api.p
     "default_detectors",
     "detect",
     "evaluate",
+    "export_sor",
     "load_policy",
     "normalize",
     "parse_policy",
+    "period_counts",
 ]

@@ -36,6 +36,7 @@ from vigil._cli_common import (
 from vigil.audit import detect
 from vigil.cli_api import keys_app, serve_cmd, webhooks_set_cmd, worker_cmd
 from vigil.cli_claims import claims_app
+from vigil.cli_export import export_app
 from vigil.cli_relations import clusters_app, index_app
 from vigil.cli_sweep import sweep_cmd, sweeps_app
 from vigil.detectors import Detector, best_scores, default_detectors
@@ -64,6 +65,7 @@ app.add_typer(claims_app, name="claims")
 app.add_typer(clusters_app, name="clusters")
 app.add_typer(index_app, name="index")
 app.add_typer(keys_app, name="keys")
+app.add_typer(export_app, name="export")
 app.command("serve")(serve_cmd)
 app.command("worker")(worker_cmd)
 app.command("sweep")(sweep_cmd)

@@ -380,9 +380,19 @@ def detectors_for(config: SweepConfig) -> list[Detector]:
             det = load_detector(_store(config.db))
             if det is not None:
                 dets.append(det)
+        # lazily loaded stages (the sentence encoder, the second-stage heads) load now, so
+        # the first part a worker scores costs what the others do
+        detect([Item(id="warm-en", account="w", text="win a free prize, click the link"),
+                Item(id="warm-zh", account="w", text="加微信领取免费奖品")], dets)
         _DETECTORS[key] = dets
         LOADS[str(os.getpid())] += 1
     return _DETECTORS[key]
+
+
+def warm(config: SweepConfig) -> int:
+    """Load the detectors in this process (a Dask worker, a pool process) before parts
+    arrive; returns how many there are."""
+    return len(detectors_for(config))
 
 
 def score_frame(frame: pd.DataFrame, config: SweepConfig) -> pd.DataFrame:
@@ -442,6 +452,7 @@ def dask_frames(parts: Sequence[Part], config: SweepConfig, *, scheduler: str | 
             client = Client(cluster)
         try:
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
+            client.run(warm, config)  # each worker loads the models once, up front
             window = window or 2 * n_workers
             ddf = dd.from_map(load_part, list(parts), config=config, meta=_frame([]),
                               enforce_metadata=False)

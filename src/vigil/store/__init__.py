@@ -217,8 +217,8 @@ class Store:
                                             items.c.external_id.in_(chunk))
                     log.extend(("item", dict(r)) for r in conn.execute(q).mappings())
                 auditlog.append(conn, log, now)
-                for case in cases:
-                    reviewstore.open_item_case(conn, case, now)
+                if cases:
+                    reviewstore.open_item_cases(conn, list(cases), now)
                 if relations is not None:
                     relstore.write(conn, relations, now)
                 if after is not None:

@@ -71,22 +71,51 @@ def new_case(platform: str, item_id: str | None, account: str, kind: str, queue:
 def open_item_case(conn: Connection, row: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Insert a case for an item unless one is already open for it (then the stronger
     claim wins: trusted flag and priority are raised). Returns the open case."""
-    if row["item_id"] is not None and row["kind"] != "appeal":
-        r = conn.execute(select(cases).where(
-            cases.c.platform == row["platform"], cases.c.item_id == row["item_id"],
-            cases.c.status == "open", cases.c.kind != "appeal")).mappings().first()
-        if r is not None:
-            case = _case_row(r)
-            if row["priority"] > case["priority"] or (row["trusted"] and not case["trusted"]):
-                case.update(priority=max(row["priority"], case["priority"]),
-                            trusted=case["trusted"] or row["trusted"])
+    return open_item_cases(conn, [row], now)[0]
+
+
+def open_item_cases(conn: Connection, rows: Sequence[dict[str, Any]], now: datetime
+                    ) -> list[dict[str, Any]]:
+    """:func:`open_item_case` for many rows at once (one lookup, one insert, one log
+    append: a batch's review cases)."""
+    open_: dict[tuple[str, str], dict[str, Any]] = {}
+    by: dict[str, list[str]] = {}
+    for row in rows:
+        if row["item_id"] is not None and row["kind"] != "appeal":
+            by.setdefault(row["platform"], []).append(row["item_id"])
+    for platform, ids in by.items():
+        for k in range(0, len(ids), 900):
+            q = select(cases).where(cases.c.platform == platform,
+                                    cases.c.item_id.in_(ids[k:k + 900]),
+                                    cases.c.status == "open", cases.c.kind != "appeal")
+            for r in conn.execute(q).mappings():
+                open_[(platform, r["item_id"])] = _case_row(r)
+    out: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    log: list[tuple[str, dict[str, Any]]] = []
+    for row in rows:
+        key = (row["platform"], row["item_id"])
+        case = open_.get(key) if row["item_id"] is not None and row["kind"] != "appeal" \
+            else None
+        if case is None:
+            new.append(row)
+            log.append(("case", dict(row)))
+            if row["item_id"] is not None and row["kind"] != "appeal":
+                open_[key] = row
+            out.append(row)
+            continue
+        if row["priority"] > case["priority"] or (row["trusted"] and not case["trusted"]):
+            case.update(priority=max(row["priority"], case["priority"]),
+                        trusted=case["trusted"] or row["trusted"])
+            if not any(case is n for n in new):
                 conn.execute(update(cases).where(cases.c.id == case["id"]).values(
                     priority=case["priority"], trusted=case["trusted"]))
-                _log(conn, "case", case, now)
-            return case
-    conn.execute(cases.insert(), [row])
-    _log(conn, "case", row, now)
-    return row
+            log.append(("case", dict(case)))
+        out.append(case)
+    if new:
+        conn.execute(cases.insert(), new)
+    auditlog.append(conn, log, now)
+    return out
 
 
 def get(conn: Connection, case_id: str) -> dict[str, Any] | None:

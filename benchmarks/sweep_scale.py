@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
 
@@ -74,18 +74,23 @@ def write_corpus(path: Path, n: int) -> None:
 
 
 def timed_child(cmd: list[str]) -> dict[str, Any]:
-    """Run ``cmd``; its wall time and peak RSS (from wait4's rusage)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, errs = proc.communicate()
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{errs[-3000:]}")
-    # communicate() reaped it; the peak RSS of the biggest child so far is in RUSAGE_CHILDREN
-    import resource
+    """Run ``cmd``; its wall time and peak RSS (sampled every 0.2 s with psutil)."""
+    import psutil
 
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"wall_s": wall, "peak_rss_mib": peak, "stdout": out[-2000:]}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as errs:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=errs, text=True)
+        ps, peak = psutil.Process(proc.pid), 0
+        while proc.poll() is None:
+            with suppress(psutil.Error):
+                peak = max(peak, ps.memory_info().rss)
+            time.sleep(0.2)
+        wall = time.perf_counter() - t0
+        errs.seek(0)
+        out.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed:\n{errs.read()[-3000:]}")
+        return {"wall_s": wall, "peak_rss_mib": peak / 2**20, "stdout": out.read()[-2000:]}
 
 
 def full(n: int, d: Path) -> dict[str, Any]:
@@ -95,7 +100,6 @@ def full(n: int, d: Path) -> dict[str, Any]:
     print(f"corpus: {n:,} items written in {time.perf_counter() - t0:.1f} s "
           f"({src.stat().st_size / 2**20:.0f} MiB)", flush=True)
     res: dict[str, Any] = {"items": n}
-    # the floor first: its peak RSS is then the only one in RUSAGE_CHILDREN
     floor = timed_child([str(VIGIL), "audit", str(src), "--db", f"sqlite:///{d}/audit.db",
                          "-q"])
     floor["items_per_s"] = n / floor["wall_s"]
@@ -111,8 +115,7 @@ def full(n: int, d: Path) -> dict[str, Any]:
     sw["tally"] = report["tally"]
     res["sweep_local"] = sw
     print(f"`vigil sweep` (local): {sw['wall_s']:.0f} s, {sw['items_per_s']:,.0f} items/s, "
-          f"peak RSS ≤ {sw['peak_rss_mib']:,.0f} MiB (the larger of the two runs) "
-          f"(load {loadavg()})", flush=True)
+          f"peak RSS {sw['peak_rss_mib']:,.0f} MiB (load {loadavg()})", flush=True)
     print(f"  {report['headline']}")
     print(f"  sweep / plain loop: {sw['items_per_s'] / floor['items_per_s']:.2f}×")
     return res
@@ -127,9 +130,10 @@ def _init(cfg: SweepConfig) -> None:
     detectors_for(cfg)
 
 
-def _score(part: Part) -> int:
+def _score(part: Part) -> Any:
+    """A part scored in a pool process, the frame sent back (as Dask's workers do)."""
     assert _CFG is not None
-    return len(score_frame(load_part(part, _CFG), _CFG))
+    return score_frame(load_part(part, _CFG), _CFG)
 
 
 def scaling(n: int, d: Path) -> dict[str, Any]:
@@ -141,10 +145,10 @@ def scaling(n: int, d: Path) -> dict[str, Any]:
     cfg = SweepConfig(db=db, sweep_id="bench", claims=False)
     res: dict[str, Any] = {"items": n, "parts": len(parts)}
 
-    def report(name: str, wall: float) -> None:
+    def report(name: str, wall: float, load: str | None = None) -> None:
         res[name] = {"wall_s": wall, "items_per_s": n / wall}
-        print(f"  {name:<22} {wall:7.1f} s {n / wall:9,.0f} items/s (load {loadavg()})",
-              flush=True)
+        print(f"  {name:<22} {wall:7.1f} s {n / wall:9,.0f} items/s "
+              f"(load {load or loadavg()})", flush=True)
 
     print(f"scaling: {n:,} items in {len(parts)} parts of 1,000; detectors stage only; "
           f"best of {ROUNDS} rounds, engines interleaved")
@@ -156,6 +160,7 @@ def scaling(n: int, d: Path) -> dict[str, Any]:
     from dask.distributed import Client, LocalCluster
 
     best: dict[str, float] = {}
+    loads: dict[str, str] = {}
     with ExitStack() as stack:
         pools = {p: stack.enter_context(ctx.Pool(p, initializer=_init, initargs=(cfg,)))
                  for p in (1, 2)}
@@ -173,19 +178,22 @@ def scaling(n: int, d: Path) -> dict[str, Any]:
             assert sum(len(f) for f in local_frames(parts, cfg)) == n
             best["loop (this process)"] = min(best.get("loop (this process)", 1e9),
                                               time.perf_counter() - t0)
+            loads["loop (this process)"] = loadavg()
             for k in (1, 2):
                 t0 = time.perf_counter()
-                assert sum(pools[k].imap(_score, parts)) == n
+                assert sum(len(f) for f in pools[k].imap(_score, parts)) == n
                 name = f"multiprocessing {k}"
                 best[name] = min(best.get(name, 1e9), time.perf_counter() - t0)
+                loads[name] = loadavg()
                 cluster, client = clusters[k]
                 t0 = time.perf_counter()
                 assert sum(len(f) for f in dask_frames(
                     parts, cfg, scheduler=cluster.scheduler_address)) == n
                 name = f"dask {k} worker(s)"
                 best[name] = min(best.get(name, 1e9), time.perf_counter() - t0)
+                loads[name] = loadavg()
     for name, wall in best.items():
-        report(name, wall)
+        report(name, wall, loads[name])
     res["dask_scaling_2_over_1"] = res["dask 1 worker(s)"]["wall_s"] / res[
         "dask 2 worker(s)"]["wall_s"]
     res["dask2_over_pool2"] = res["multiprocessing 2"]["wall_s"] / res[

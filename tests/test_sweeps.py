@@ -323,3 +323,45 @@ def test_dask_engine_gives_the_local_engines_store_and_loads_models_once(
     per_worker = [sum(v.values()) for v in loads.values()]
     assert per_worker and all(n == 1 for n in per_worker if n), loads
     assert sum(per_worker) >= 1
+
+
+def test_the_cli_sweeps_an_export_reports_and_lists(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vigil.cli import app
+
+    _export(tmp_path / "exp")
+    db = f"sqlite:///{tmp_path}/s.db"
+    runner = CliRunner()
+    res = runner.invoke(app, ["sweep", str(tmp_path / "exp"), "--db", db, "-q",
+                              "--rejects", str(tmp_path / "bad.jsonl"),
+                              "--json", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    assert "40 items swept" in res.output and "2 malformed" in res.output
+    rejected = [json.loads(line) for line in (tmp_path / "bad.jsonl").read_text().splitlines()]
+    assert [r["line"] for r in rejected] == [4, 10]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["status"] == "done" and report["tally"]["items"] == 40
+    assert report["runs"][0]["engine"] == "local" and report["runs"][0]["rows"] == 43
+    listed = runner.invoke(app, ["sweeps", "list", "--db", db])
+    assert listed.exit_code == 0 and report["id"] in listed.output
+    shown = runner.invoke(app, ["sweeps", "show", report["id"], "--db", db])
+    assert shown.exit_code == 0 and '"headline"' in shown.output
+    again = runner.invoke(app, ["sweep", "--resume", "--db", db, "-q"])
+    assert again.exit_code == 2 and "no unfinished sweep" in again.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--since", "yesterday"], "--since: not an ISO date"),
+    (["--category", "nonsense"], "unknown categories nonsense"),
+    (["--engine", "spark"], "--engine: expected local or dask"),
+    (["missing.jsonl"], "file not found"),
+])
+def test_the_cli_names_what_is_wrong(tmp_path: Path, args: list[str], message: str) -> None:
+    from typer.testing import CliRunner
+
+    from vigil.cli import app
+
+    res = CliRunner().invoke(app, ["sweep", "--db", f"sqlite:///{tmp_path}/s.db", *args])
+    assert res.exit_code == 2, res.output
+    assert message in res.output

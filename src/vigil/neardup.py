@@ -226,6 +226,7 @@ class NearDupIndex:
         self.merge_at = merge_at
         self._sigs = np.empty((0, num_perm), np.uint32)
         self._sizes = np.empty(0, np.int32)
+        self._ranks = np.empty(0, np.float64)
         self._alive = np.empty(0, bool)
         self._n = 0
         self.keys: list[Hashable] = []
@@ -255,12 +256,18 @@ class NearDupIndex:
         sigs[:cap] = self._sigs
         sizes = np.zeros(new, np.int32)
         sizes[:cap] = self._sizes
+        ranks = np.zeros(new, np.float64)
+        ranks[:cap] = self._ranks
         alive = np.zeros(new, bool)
         alive[:cap] = self._alive
-        self._sigs, self._sizes, self._alive = sigs, sizes, alive
+        self._sigs, self._sizes, self._ranks, self._alive = sigs, sizes, ranks, alive
 
-    def add(self, keys: Sequence[Hashable], sigs: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
-        """Index ``keys`` with their signatures and shingle counts; returns their rows."""
+    def add(self, keys: Sequence[Hashable], sigs: np.ndarray, sizes: Sequence[int],
+            ranks: Sequence[float] | None = None) -> np.ndarray:
+        """Index ``keys`` with their signatures and shingle counts; returns their rows.
+        ``ranks`` order equally similar matches (lower first; default: the order of
+        indexing). Give them (e.g. the items' times) when an index rebuilt in another
+        order must answer exactly as this one does."""
         n = len(keys)
         if not n:
             return np.empty(0, np.int64)
@@ -273,6 +280,8 @@ class NearDupIndex:
         rows = np.arange(start, start + n, dtype=np.int64)
         self._sigs[start : start + n] = sigs
         self._sizes[start : start + n] = np.asarray(sizes, dtype=np.int32)
+        self._ranks[start : start + n] = (rows.astype(np.float64) if ranks is None
+                                          else np.asarray(ranks, dtype=np.float64))
         self._alive[start : start + n] = True
         self._n += n
         self.keys.extend(keys)
@@ -342,9 +351,16 @@ class NearDupIndex:
                 out.append([])
                 continue
             jac = (self._sigs[rows] == sig[None, :]).mean(axis=1)
-            if limit is not None and len(rows) > limit:
-                top = np.lexsort((rows, -jac))[:limit]
-                rows, jac = rows[top], jac[top]
+            # most similar first, then lowest rank, then key: the same answer whatever
+            # order the rows were indexed in (given ranks)
+            rk = self._ranks[rows]
+            order = np.lexsort((rk, -jac))
+            ties = (np.diff(jac[order]) == 0) & (np.diff(rk[order]) == 0)
+            if ties.any():  # equal similarity and rank (same time): by key
+                order = np.lexsort((self._key_order(rows), rk, -jac))
+            if limit is not None:
+                order = order[:limit]
+            rows, jac = rows[order], jac[order]
             q_in, in_q = containments(jac, int(size), self._sizes[rows].astype(np.float64))
             keep = np.full(len(rows), min_jaccard is None and min_containment is None)
             if min_jaccard is not None:
@@ -353,9 +369,15 @@ class NearDupIndex:
                 keep |= q_in >= min_containment
             found = [Match(self.keys[r], float(j), float(a), float(b))
                      for r, j, a, b, k in zip(rows, jac, q_in, in_q, keep, strict=True) if k]
-            found.sort(key=lambda m: -m.jaccard)
             out.append(found)
         return out
+
+    def _key_order(self, rows: np.ndarray) -> np.ndarray:
+        """Each row's position among ``rows`` ordered by key (as text)."""
+        names = [str(self.keys[r]) for r in rows]
+        pos = np.empty(len(rows), np.int64)
+        pos[sorted(range(len(rows)), key=names.__getitem__)] = np.arange(len(rows))
+        return pos
 
     def nbytes(self) -> int:
         """Bytes held in numpy arrays (signatures, sizes, band runs)."""

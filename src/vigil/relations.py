@@ -151,6 +151,7 @@ class Relations:
         keys: list[str] = []
         sigs: list[np.ndarray] = []
         sizes: list[int] = []
+        ranks: list[float] = []
         for row in self.store.fingerprint_rows(platform):
             if row.scheme != SCHEME:
                 self.stale += 1
@@ -158,13 +159,14 @@ class Relations:
             keys.append(row.item_id)
             sigs.append(np.frombuffer(row.sig, dtype="<u4"))
             sizes.append(row.size)
-            pidx.meta[row.item_id] = Entry(row.item_id, row.account, _utc(row.at), row.size,
-                                           row.root)
+            e = Entry(row.item_id, row.account, _utc(row.at), row.size, row.root)
+            pidx.meta[row.item_id] = e
+            ranks.append(e.at.timestamp())
             if len(keys) >= LOAD_CHUNK:
-                pidx.index.add(keys, np.vstack(sigs), sizes)
-                keys, sigs, sizes = [], [], []
+                pidx.index.add(keys, np.vstack(sigs), sizes, ranks)
+                keys, sigs, sizes, ranks = [], [], [], []
         if keys:
-            pidx.index.add(keys, np.vstack(sigs), sizes)
+            pidx.index.add(keys, np.vstack(sigs), sizes, ranks)
         self._platforms[platform] = pidx
         return pidx
 
@@ -282,7 +284,8 @@ class Relations:
         """Add a written batch to the in-memory index."""
         for platform, ids, sigs, sizes, entries in plan.pending:
             pidx = self.loaded(platform)
-            pidx.index.add(ids, sigs, sizes)
+            # ranked by time, as a restart loads them: the index answers the same either way
+            pidx.index.add(ids, sigs, sizes, [e.at.timestamp() for e in entries])
             for e in entries:
                 pidx.meta[e.item_id] = e
         plan.pending.clear()
@@ -381,7 +384,7 @@ def rebuild(store: Store, policy: Policy, platform: str, chunk: int = 2000,
             meta[it.id] = Entry(it.id, it.account, at, sizes[i],
                                 best.root if best is not None else it.id)
             rows.append(_fingerprint_row(platform, meta[it.id], sigs[i]))
-        index.add(ids, sigs, sizes)
+        index.add(ids, sigs, sizes, [meta[x].at.timestamp() for x in ids])
         store.put_fingerprints(rows)
         done += len(items)
         if progress is not None:

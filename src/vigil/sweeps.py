@@ -522,6 +522,8 @@ class SweepTally:
 
 @dataclass(slots=True)
 class SweepReport:
+    """A sweep's result: its progress, tally, the accounts it sanctioned and its runs."""
+
     id: str
     status: str
     dry_run: bool
@@ -673,14 +675,16 @@ class Sweep:
             engine: str = "local") -> SweepReport:
         """Apply the remaining parts in order, batch by batch, each batch committed with
         the checkpoint. A dry run writes only its tally and starts over when resumed (its
-        projected account history lives in memory)."""
+        projected account history lives in memory); over an export, its items are
+        checked against the stored ones for plagiarism and coordination, not against
+        each other's earlier batches (they are never stored)."""
         if self.status == "done":
             return self.report()
         if self.dry_run and self.cursor:
             self._checkpoint_only(0, SweepTally())
         batch = int(self.spec["batch_size"])
         cats = frozenset(self.spec["categories"])
-        if relations is None and self.spec["source"] and not self.dry_run:
+        if relations is None and self.spec["source"]:
             from vigil.relations import Relations
 
             relations = Relations(self.store)

@@ -212,7 +212,7 @@ class Store:
                     if rows[kind]:
                         conn.execute(table.insert(), rows[kind])
                 outbox.enqueue(conn, rows["decision"], now)
-                for platform, chunk in _by_platform(reaudited):
+                for platform, chunk in _by_platform(sorted(reaudited)):  # log order fixed
                     q = select(items).where(items.c.platform == platform,
                                             items.c.external_id.in_(chunk))
                     log.extend(("item", dict(r)) for r in conn.execute(q).mappings())

@@ -165,6 +165,9 @@ def create_app(store: Store, settings: Settings | None = None,
     app.include_router(webhooks.router, tags=["webhooks"])
     app.include_router(dropin.router, tags=["drop-in"])
     app.include_router(ops.router, tags=["operations"])
+    from vigil.console import mount
+
+    mount(app, state)  # the console's pages (/, /login, /queue, ...): docs/console.md
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

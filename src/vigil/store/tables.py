@@ -367,3 +367,33 @@ LOGGED = {
     "lift": (sanction_lifts, ("sanction_id",)),
     "sweep": (sweeps, ("id",)),
 }
+
+# People who sign in to the console (``vigil users``): a salted scrypt hash of the
+# password, never the password. ``platforms``: a JSON list, or ``*`` for every platform.
+# ``wellness``: blur images and mask slurs until revealed. Every change is logged.
+users = Table(
+    "users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),  # moderator | admin | auditor
+    Column("platforms", Text, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("wellness", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Console sessions: the cookie holds a random token, the store only its SHA-256; ``csrf``
+# is the token every form of the session must carry. Not logged (they come and go).
+user_sessions = Table(
+    "user_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the cookie's token, hex
+    Column("username", String(64), ForeignKey("users.username"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_user_sessions_user", user_sessions.c.username)
+
+LOGGED["user"] = (users, ("username",))

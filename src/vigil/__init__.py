@@ -30,7 +30,10 @@ from vigil.policy import Finding, Policy, Verdict, evaluate, load_policy, parse_
 from vigil.relations import RelationPlan, Relations
 from vigil.reports import Report, build_report
 from vigil.store import Store
+from vigil.stream import StreamSettings, StreamWorker
+from vigil.sweeps import Sweep, SweepConfig, SweepReport, score_frame
 from vigil.transparency import period_counts
+from vigil.transparency_report import TransparencyReport, build_transparency
 
 __version__ = "0.1.0"
 
@@ -65,14 +68,21 @@ __all__ = [  # noqa: RUF022 - plain sorted(), checked by tests/test_public_api.p
     "SorSettings",
     "Store",
     "StoreError",
+    "StreamSettings",
+    "StreamWorker",
     "Strike",
+    "Sweep",
+    "SweepConfig",
+    "SweepReport",
     "Tally",
+    "TransparencyReport",
     "Verdict",
     "VigilError",
     "__version__",
     "audit",
     "audit_batch",
     "build_report",
+    "build_transparency",
     "check_detector",
     "default_detectors",
     "detect",
@@ -82,4 +92,5 @@ __all__ = [  # noqa: RUF022 - plain sorted(), checked by tests/test_public_api.p
     "normalize",
     "parse_policy",
     "period_counts",
+    "score_frame",
 ]

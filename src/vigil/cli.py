@@ -36,9 +36,10 @@ from vigil._cli_common import (
 from vigil.audit import detect
 from vigil.cli_api import keys_app, serve_cmd, webhooks_set_cmd, worker_cmd
 from vigil.cli_claims import claims_app
-from vigil.cli_export import export_app
+from vigil.cli_export import export_app, print_period_counts
 from vigil.cli_relations import clusters_app, index_app
 from vigil.cli_sweep import sweep_cmd, sweeps_app
+from vigil.cli_users import users_app
 from vigil.detectors import Detector, best_scores, default_detectors
 from vigil.errors import InputError, PolicyError, StoreError, VigilError
 from vigil.ingest import Tally, audit_batch
@@ -65,6 +66,7 @@ app.add_typer(claims_app, name="claims")
 app.add_typer(clusters_app, name="clusters")
 app.add_typer(index_app, name="index")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
 app.add_typer(export_app, name="export")
 app.command("serve")(serve_cmd)
 app.command("worker")(worker_cmd)
@@ -264,10 +266,19 @@ def _score_line(item: Item, sigs: list[Any], pol: Policy, cats: list[str]) -> di
 def report_cmd(
     db: DbOpt = None,
     platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table or json (or csv, with "
+                                                      "--period).")] = "table",
+    period: Annotated[str | None, typer.Option(
+        help="Instead: decisions counted per day, week (ISO), month, quarter or year, by "
+             "platform, kind, category, action, detection (automated or human), who "
+             "decided and source (own initiative, user report, trusted flagger, "
+             "appeal).")] = None,
 ) -> None:
     """Counts: items acted on by platform, category and action; accounts by sanction;
-    how violations were detected."""
+    how violations were detected. With --period: decisions counted per period."""
+    if period is not None:
+        print_period_counts(db, platform, period, fmt)
+        return
     if fmt not in ("table", "json"):
         raise _fail("--format must be table or json")
     rep = build_report(_open_store(db), platform)

@@ -1,5 +1,6 @@
-"""``vigil export``: DSA statements of reasons for the EU Transparency Database, and the
-period counts for transparency reports."""
+"""``vigil export``: DSA statements of reasons for the EU Transparency Database, the
+period counts, and the transparency report (HTML with charts, and CSV). Also the period
+counts that ``vigil report --period`` prints."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from vigil._cli_common import DbOpt, _fail, _open_store, err, out
 from vigil.dsa import ACCOUNT_TYPES, EEA, MAX_BATCH, SorSettings, export_sor
 from vigil.errors import InputError, StoreError
-from vigil.transparency import PERIODS, count_decisions, period_counts, write_counts
+from vigil.transparency import COLUMNS, PERIODS, count_decisions, period_counts, write_counts
+from vigil.transparency_report import build_transparency, render_html, write_csv
 
 export_app = typer.Typer(
     help="Exports for regulators: DSA statements of reasons, transparency counts.",
@@ -167,3 +170,63 @@ def export_counts_cmd(
         write_counts(rows, fh, fmt, period)
     err.print(f"wrote {len(rows):,} rows ({sum(r['count'] for r in rows):,} decisions) to "
               f"{output}", highlight=False)
+
+
+@export_app.command("report")
+def export_report_cmd(
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="The HTML page to write (self-contained: charts inline).")],
+    csv_file: Annotated[Path | None, typer.Option(
+        "--csv", help="Also write every figure as one tidy CSV here.")] = None,
+    db: DbOpt = None,
+    platform: Annotated[list[str] | None, typer.Option(
+        help="Only this platform (repeatable; default: every platform).")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="From this day on (YYYY-MM-DD, UTC).")] = None,
+    until: Annotated[str | None, typer.Option(
+        help="Up to and including this day (YYYY-MM-DD, UTC).")] = None,
+    period: Annotated[str, typer.Option(
+        help="Break the figures down per day, week (ISO), month, quarter or year.")
+                      ] = "month",
+) -> None:
+    """The transparency report, in the sections of the EU DSA harmonised template:
+    notices received and the actions taken on them, own-initiative moderation, the use of
+    automated means and its accuracy, complaints (appeals) and their outcomes, account
+    sanctions, median times. docs/dsa.md says how each figure is computed."""
+    if period not in PERIODS:
+        raise _fail(f"--period must be one of {', '.join(PERIODS)}")
+    lo, hi = _range(since, until)
+    try:
+        rep = build_transparency(_open_store(db), platform or None, lo, hi, period)
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    except StoreError as exc:
+        raise _fail(str(exc), 1) from None
+    output.write_text(render_html(rep), encoding="utf-8")
+    out.print(f"wrote {output} ({', '.join(rep.platforms) or 'no platforms'}; "
+              f"{len(rep.periods):,} periods)", highlight=False)
+    if csv_file is not None:
+        write_csv(rep, csv_file)
+        out.print(f"wrote {csv_file} ({len(rep.figures):,} figures)", highlight=False)
+
+
+def print_period_counts(db: str | None, platform: str | None, period: str, fmt: str) -> None:
+    """``vigil report --period``: the period counts as a table, JSON or CSV."""
+    if period not in PERIODS:
+        raise _fail(f"--period must be one of {', '.join(PERIODS)}")
+    if fmt not in ("table", "json", "csv"):
+        raise _fail("--format must be table, json or csv")
+    try:
+        rows = period_counts(_open_store(db), period, platform=platform)
+    except StoreError as exc:
+        raise _fail(str(exc), 1) from None
+    if fmt != "table":
+        write_counts(rows, sys.stdout, fmt, period)
+        return
+    t = Table(title=f"Decisions per {period}")
+    for col in COLUMNS:
+        t.add_column(col, justify="right" if col == "count" else "left")
+    for r in rows:
+        t.add_row(*(f"{r[c]:,}" if c == "count" else str(r[c] or "") for c in COLUMNS))
+    out.print(t)
+    out.print(f"{sum(r['count'] for r in rows):,} decisions", highlight=False)

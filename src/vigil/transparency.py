@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -99,6 +99,21 @@ def scan(store: Store, *, platform: str | None = None, since: datetime | None = 
             for r, origin in zip(rows, _origins(conn, rows), strict=True):
                 item = found.get((r["platform"], r["item_id"])) if r["item_id"] else None
                 yield Scanned(r, origin, item)
+
+
+def scan_ids(store: Store, ids: Iterable[str], chunk: int = 900) -> Iterator[Scanned]:
+    """The decisions named by ``ids`` (those that exist, in no set order), each with its
+    :class:`Origin` and its statement of reasons parsed; items are not read."""
+    ordered = sorted(set(ids))
+    with store.read() as conn:
+        for i in range(0, len(ordered), chunk):
+            q = select(decisions).where(decisions.c.id.in_(ordered[i : i + chunk]))
+            rows = [dict(r) for r in conn.execute(q).mappings()]
+            for r in rows:
+                r["reasons"] = json.loads(r["reasons"]) if r["reasons"] else {}
+                r["at"] = utc(r["at"])
+            for r, origin in zip(rows, _origins(conn, rows), strict=True):
+                yield Scanned(r, origin)
 
 
 def _origins(conn: Connection, rows: list[dict[str, Any]]) -> list[Origin]:

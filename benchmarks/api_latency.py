@@ -133,12 +133,15 @@ def free_port() -> int:
 class Server:
     """``vigil serve`` in a child process; its log goes to a file."""
 
-    def __init__(self, vigil: Path, db: str, port: int, log: Path) -> None:
+    def __init__(self, vigil: Path, db: str, port: int, log: Path,
+                 group_items: int | None = None) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         self._log = log.open("wb")
         cmd = [str(vigil), "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port),
                "--rate-per-minute", "10000000"]
+        if group_items is not None:
+            cmd += ["--group-items", str(group_items)]
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)
         self._tick = os.sysconf("SC_CLK_TCK")
         self.cpu_total = 0.0
@@ -228,7 +231,7 @@ async def drive_open(rate: float, n: int, send: Callable[[int], Any]
 
 
 async def http_phases(server: Server, token: str, bodies: list[dict[str, Any]],
-                      args: argparse.Namespace) -> dict[str, Any]:
+                      args: argparse.Namespace, only_single: bool = False) -> dict[str, Any]:
     res: dict[str, Any] = {}
     limits = httpx.Limits(max_connections=max(args.concurrency, 1),
                           max_keepalive_connections=max(args.concurrency, 1))
@@ -294,6 +297,8 @@ async def http_phases(server: Server, token: str, bodies: list[dict[str, Any]],
             res["single_open"] = d
             print(f"    {line(d)}")
             print(f"    server CPU per request {d['server_cpu_ms_per_req']:.2f} ms")
+        if only_single:
+            return res
         if args.serial:
             print(f"\n[2] single-item POST /v1/items, 1 client, {args.serial:,} requests "
                   "(service time, no queueing)")
@@ -384,6 +389,10 @@ def main() -> None:
     ap.add_argument("--batches100", type=int, default=10, help="batches of 100 items")
     ap.add_argument("--batches1000", type=int, default=3, help="batches of 1000 items")
     ap.add_argument("--json", type=Path, help="write the numbers here")
+    ap.add_argument("--baseline-group-items", type=int, default=1,
+                    help="also run phases 1 and 1b against a server auditing at most this "
+                         "many items together (1: one request at a time, the old way); "
+                         "0 skips it")
     ap.add_argument("--vigil", type=Path, default=VIGIL,
                     help="the vigil executable to run as `VIGIL serve ...` (default: this "
                          "venv's)")
@@ -429,6 +438,25 @@ def main() -> None:
             server.stop()
 
     http = result["http"]
+    if args.baseline_group_items:
+        print(f"\n[baseline] the same phases 1 and 1b, server with --group-items "
+              f"{args.baseline_group_items} (fresh store)")
+        with tempfile.TemporaryDirectory() as d:
+            db = f"sqlite:///{d}/api.db"
+            store = Store(db)
+            store.migrate()
+            _, token = store.create_api_key("platform", [PLATFORM], "bench")
+            store.close()
+            base = Server(args.vigil, db, free_port(), Path(d) / "server.log",
+                          group_items=args.baseline_group_items)
+            try:
+                base.wait_ready()
+                result["baseline"] = asyncio.run(http_phases(base, token, bodies, args,
+                                                             only_single=True))
+            except RequestFailed as exc:
+                raise SystemExit(f"error: {exc}") from None
+            finally:
+                base.stop()
     if args.serial:
         print(f"\n[5] floor: in-process vigil.ingest.audit_batch, one item a call, "
               f"{args.serial:,} items (no HTTP; fresh store, same detectors, policy, "
@@ -456,6 +484,15 @@ def main() -> None:
             result[flag] = p99 <= TARGET_P99_MS
             print(f"  target single-item p99 <= {TARGET_P99_MS:g} ms {what}: "
                   f"{'MET' if result[flag] else 'NOT MET'} (p99 {p99:.2f} ms)")
+    if "baseline" in result:
+        b = result["baseline"]
+        for phase, what in (("single", f"{args.concurrency} clients"),
+                            ("single_open", f"{args.rate:g}/s open loop")):
+            if phase in b and phase in http:
+                print(f"  group commit vs one request at a time, {what}: p99 "
+                      f"{http[phase]['p99_ms']:.2f} vs {b[phase]['p99_ms']:.2f} ms "
+                      f"({b[phase]['p99_ms'] / http[phase]['p99_ms']:.2f}x lower), "
+                      f"{http[phase]['per_s']:,.0f} vs {b[phase]['per_s']:,.0f} req/s")
     hz = http["healthz"]
     print(f"  HTTP floor (/healthz) p50 at {args.concurrency} concurrent: {hz['p50_ms']:.2f} ms "
           f"= {hz['p50_ms'] / single['p50_ms']:.0%} of a single-item audit's p50 "

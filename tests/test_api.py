@@ -229,3 +229,63 @@ def test_a_key_revoked_elsewhere_stops_within_a_second(store: Store) -> None:
     other.close()
     time.sleep(1.1)
     assert c.get("/v1/items/x", headers=auth(tok)).status_code == 401
+
+
+class SlowKeywords(KeywordDetector):
+    """The keyword detector taking 50 ms a batch, recording each batch's size."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def detect(self, batch):  # type: ignore[no-untyped-def]
+        import time
+
+        self.sizes.append(len(batch))
+        time.sleep(0.05)
+        return super().detect(batch)
+
+
+def test_concurrent_requests_are_audited_together_and_each_gets_its_own_verdict(
+        tmp_path: Path) -> None:
+    import threading
+
+    from vigil.items import Item
+
+    store = Store(f"sqlite:///{tmp_path}/g.db")
+    det = SlowKeywords()
+    app = create_app(store, Settings(), detectors=[det])
+    state = app.state.vigil
+    det.sizes.clear()  # the warm-up batch
+    requests = [[Item(id=f"i{k}", account=f"a{k}", text="buynow" if k % 2 else "hello",
+                      platform="chirp")] for k in range(12)]
+    # the same item twice, second version different: never in one group
+    requests.append([Item(id="i0", account="a0", text="hello again buynow", platform="chirp")])
+    threads = [threading.Thread(target=state.audit, args=(r,)) for r in requests]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(det.sizes) >= 13 and len(det.sizes) < 13  # grouped: fewer audits than requests
+    assert max(det.sizes) > 1
+    found = store.item_verdicts("chirp", [f"i{k}" for k in range(12)])
+    assert [found[f"i{k}"]["action"] for k in range(1, 12, 2)] == ["remove"] * 6
+    assert found["i0"]["action"] == "remove"  # the edit was audited after the first version
+    assert any(d["action"] == "remove" for d in found["i0"]["decisions"])
+
+
+def test_a_failed_group_audit_fails_every_request_in_it(tmp_path: Path) -> None:
+    from vigil.items import Item
+
+    class Broken(KeywordDetector):
+        def detect(self, batch):  # type: ignore[no-untyped-def]
+            if any(p.item.text == "boom" for p in batch):
+                raise RuntimeError("detector failed")
+            return super().detect(batch)
+
+    store = Store(f"sqlite:///{tmp_path}/g.db")
+    app = create_app(store, Settings(), detectors=[Broken()])
+    with pytest.raises(RuntimeError, match="detector failed"):
+        app.state.vigil.audit([Item(id="x", account="a", text="boom", platform="chirp")])
+    # and the next audit still runs
+    app.state.vigil.audit([Item(id="y", account="a", text="fine", platform="chirp")])
+    assert "y" in store.item_verdicts("chirp", ["y"])

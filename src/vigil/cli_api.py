@@ -85,6 +85,9 @@ def serve_cmd(
     worker: Annotated[bool, typer.Option(
         help="Send webhooks and expire sanctions inside the server (else run "
              "`vigil worker`).")] = True,
+    group_items: Annotated[int, typer.Option(
+        min=1, help="Most items of concurrent requests audited together in one "
+                    "transaction (1: one request at a time).")] = 64,
 ) -> None:
     """Run the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
     import uvicorn
@@ -94,7 +97,7 @@ def serve_cmd(
     try:
         app = create_app(_open_store(db), Settings(
             policy=str(policy) if policy else None, rate_per_minute=rate_per_minute,
-            metrics_public=metrics_public, worker=worker))
+            metrics_public=metrics_public, worker=worker, group_items=group_items))
     except (PolicyError, StoreError) as exc:
         raise _fail(str(exc), 1) from None
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -23,6 +25,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from vigil.api.limits import BodyLimit, RateLimiter
 from vigil.api.settings import Settings
+from vigil.audit import AuditResult
 from vigil.detectors import Detector, default_detectors
 from vigil.ingest import Tally, audit_batch
 from vigil.items import Item
@@ -57,10 +60,20 @@ class Metrics:
             lambda: float(store.delivery_counts().get("pending", 0)))
 
 
+@dataclass(slots=True)
+class _Waiter:
+    """A request waiting for its items to be audited."""
+
+    items: list[Item]
+    done: bool = False
+    error: BaseException | None = None
+    tally: Tally | None = None
+
+
 class VigilState:
     """What the routes share: the store, settings, policy, detectors, the relation index,
-    the rate limiter and the metrics. Audits are serialised by a lock (the relation index
-    and SQLite take one writer at a time)."""
+    the rate limiter and the metrics. One audit runs at a time (the relation index and
+    SQLite take one writer), over every request waiting for it (``audit``)."""
 
     def __init__(self, store: Store, settings: Settings,
                  detectors: Sequence[Detector] | None = None) -> None:
@@ -83,7 +96,9 @@ class VigilState:
         self._keys: dict[str, tuple[float, ApiKey]] = {}
         self._keys_seen_revocations = store.key_revocations
         self.metrics = Metrics(store)
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._queue: deque[_Waiter] = deque()
+        self._auditing = False
 
     def api_key(self, token: str) -> ApiKey | None:
         """The live key for ``token``. A found key is remembered for ``KEY_TTL_S`` (one
@@ -122,15 +137,60 @@ class VigilState:
                 self.relations.loaded(platform)
 
     def audit(self, batch: list[Item]) -> Tally:
-        tally = Tally()
-        with self._lock:
-            results = audit_batch(self.store, batch, self.policy, self.detectors, tally,
-                                  relations=self.relations)
+        """Audit a request's items. Requests that arrive while an audit runs are audited
+        together in the next one (group commit): one transaction, one relation-index
+        pass, so concurrent single-item requests share the fixed cost of an audit
+        instead of queueing behind each other. A group never holds the same item twice
+        (a later version waits for the next group, as it would have alone). The tally
+        returned is the group's."""
+        mine = _Waiter(batch)
+        with self._cond:
+            self._queue.append(mine)
+            while not mine.done:
+                if self._auditing:
+                    self._cond.wait()
+                    continue
+                self._auditing = True
+                group = self._take_group()
+                self._cond.release()
+                tally, error = Tally(), None
+                try:
+                    results = audit_batch(self.store, [it for w in group for it in w.items],
+                                          self.policy, self.detectors, tally,
+                                          relations=self.relations)
+                    self._count(results)
+                except BaseException as exc:  # handed to every request of the group
+                    error = exc
+                finally:
+                    self._cond.acquire()
+                    self._auditing = False
+                    for w in group:
+                        w.done, w.error, w.tally = True, error, tally
+                    self._cond.notify_all()
+        if mine.error is not None:
+            raise mine.error
+        assert mine.tally is not None
+        return mine.tally
+
+    def _take_group(self) -> list[_Waiter]:
+        group = [self._queue.popleft()]
+        keys = {(it.platform, it.id) for it in group[0].items}
+        size = len(group[0].items)
+        while self._queue:
+            nxt = self._queue[0]
+            ks = {(it.platform, it.id) for it in nxt.items}
+            if size + len(nxt.items) > self.settings.group_items or ks & keys:
+                break
+            group.append(self._queue.popleft())
+            keys |= ks
+            size += len(nxt.items)
+        return group
+
+    def _count(self, results: Sequence[AuditResult]) -> None:
         for r in results:
             self.metrics.items.labels(r.item.platform, r.verdict.category or "none",
                                       r.verdict.action if not r.verdict.review
                                       or r.verdict.action != "allow" else "review").inc()
-        return tally
 
 
 def create_app(store: Store, settings: Settings | None = None,

@@ -30,3 +30,6 @@ class Settings(BaseModel):
     #: run the worker (webhook deliveries, sanction expiry) inside the server
     worker: bool = False
     worker_interval_s: float = Field(default=2.0, gt=0)
+    #: most items of concurrent requests audited together in one transaction (group
+    #: commit); 1 audits one request at a time
+    group_items: int = Field(default=64, ge=1)

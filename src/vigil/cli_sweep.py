@@ -196,15 +196,15 @@ def sweeps_list_cmd(db: DbOpt = None,
         reports = Sweep.recent(_open_store(db), limit)
     except StoreError as exc:
         raise _fail(str(exc), 1) from None
-    table = Table("id", "status", "mode", "policy", "rows done", "started", "changed",
-                  "removed", "sanctions")
+    table = Table("status", "mode", "rows done", "started", "changed", "removed",
+                  "sanctions")
+    table.add_column("id", no_wrap=True, min_width=16)
     for r in reports:
         t = r.tally
-        table.add_row(r.id, r.status, "dry run" if r.dry_run else "enforce",
-                      r.policy_version, f"{r.cursor:,}/{r.total:,}",
-                      r.started_at.strftime("%Y-%m-%d %H:%M"),
+        table.add_row(r.status, "dry run" if r.dry_run else "enforce",
+                      f"{r.cursor:,}/{r.total:,}", r.started_at.strftime("%Y-%m-%d %H:%M"),
                       f"{sum(t.escalated.values()):,}", f"{sum(t.removed.values()):,}",
-                      f"{sum(t.sanctions.values()):,}")
+                      f"{sum(t.sanctions.values()):,}", r.id)
     out.print(table)
 
 

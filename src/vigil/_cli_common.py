@@ -8,6 +8,15 @@ from typing import IO, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from vigil.ingest import batched
 from vigil.items import Item
@@ -60,3 +69,19 @@ def _score_batches(source: str | IO[str], fmt: str | None, size: int) -> Iterato
 
 def _embed_progress(done: int, total: int) -> None:
     err.print(f"embedding claims: {done:,}/{total:,}", highlight=False)
+
+
+def _progress(label: str = "{task.description}") -> Progress:
+    """A progress bar on stderr with count, share, rate (a ``rate`` field), elapsed and ETA."""
+    return Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )

@@ -10,15 +10,6 @@ from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from vigil._cli_common import (
@@ -29,6 +20,7 @@ from vigil._cli_common import (
     _embed_progress,
     _fail,
     _open_store,
+    _progress,
     _score_batches,
     err,
     out,
@@ -83,21 +75,6 @@ def _load_policy(path: Path | None) -> Policy:
         for p in exc.problems:
             err.print(f"[red]policy error:[/red] {p}", highlight=False)
         raise typer.Exit(2) from None
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    )
 
 
 @app.command("audit")

@@ -12,18 +12,9 @@ from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from vigil._cli_common import DbOpt, PolicyOpt, _fail, _open_store, err, out
+from vigil._cli_common import DbOpt, PolicyOpt, _fail, _open_store, _progress, err, out
 from vigil.errors import InputError, PolicyError, StoreError
 from vigil.policy import load_policy
 from vigil.sweeps import Frames, Part, Sweep, SweepConfig, SweepReport, dask_frames, local_frames
@@ -144,10 +135,7 @@ def _run(sweep: Sweep, engine: str, scheduler: str | None, workers: int,
             err.print(f"[yellow]{rec['source']}:{rec['line']}:[/yellow] {rec['reason']}",
                       highlight=False)
 
-        progress = None if quiet else stack.enter_context(Progress(
-            TextColumn("[bold]sweeping"), BarColumn(), MofNCompleteColumn(),
-            TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-            TextColumn("eta"), TimeRemainingColumn(), console=err))
+        progress = None if quiet else stack.enter_context(_progress("sweeping"))
         task = progress.add_task("sweep", total=sweep.total, completed=sweep.cursor,
                                  rate="") if progress else None
         t0, c0 = time.perf_counter(), sweep.cursor

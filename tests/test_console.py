@@ -5,6 +5,8 @@ verification, the dashboard's numbers and the ``vigil users`` commands."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -29,6 +31,8 @@ from vigil.review import Reviewer
 from vigil.store import Store
 from vigil.store import users as userstore
 from vigil.store.tables import items
+from vigil.transparency import count_decisions
+from vigil.transparency_report import build_transparency, render_html
 
 PLATFORMS = ("chirp", "weiqun")
 PASSWORD = "correct horse battery staple"
@@ -264,6 +268,9 @@ def _policy_diff(w: World, p: Person) -> tuple[str, dict[str, str] | None]:
     return f"/policy?a={v}&b={v}", None
 
 
+#: the reports page's downloads -> their media type
+REPORT_FILES = {"transparency.html": "text/html", "transparency.csv": "text/csv",
+                "counts.csv": "text/csv", "counts.json": "application/json"}
 CASE, ACCOUNT, CLUSTER = "/cases/{case_id}", "/accounts/{platform}/{account}", \
     "/clusters/{cluster_id}"
 ROWS = [
@@ -309,6 +316,14 @@ ROWS = [
     Row("dashboard", "GET", "/dashboard", _get("/dashboard"), page(EVERYONE)),
     Row("dashboard of weiqun", "GET", "/dashboard", _get("/dashboard?platform=weiqun"),
         page(EVERYONE, "weiqun")),
+    Row("reports", "GET", "/reports", _get("/reports"), page(LOG_READERS)),
+    *(Row(f"reports of {pf}", "GET", "/reports",
+          _get(f"/reports?platform={pf}&since=2026-01-01&until=2026-12-31&period=week"),
+          page(LOG_READERS, pf)) for pf in (*PLATFORMS, "nosuch")),
+    *(Row(f"{what} of {pf or 'mine'}", "GET", f"/reports/{what}",
+          _get(f"/reports/{what}?platform={pf}&period=quarter"),
+          page(LOG_READERS, pf or None)) for what in REPORT_FILES
+      for pf in ("", "weiqun", "nosuch")),
     Row("static css", "GET", "/static", _get("/static/console.css"), public),
     Row("static js", "GET", "/static", _get("/static/console.js"), public),
 ]
@@ -370,8 +385,12 @@ def test_matrix(world: World, row_id: str, person: str) -> None:
         hidden = [pf for pf in PLATFORMS if not p.sees(pf)]
         leaked = [s for pf in hidden for s in world.secrets[pf] if s in r.text]
         assert leaked == [], f"{url} shows another platform's data to {person}"
-    assert "method" not in re.sub(r'method="(get|post)"', "", r.text)  # no dict.items
-    if r.status_code == 200 and not url.startswith("/static"):
+    assert not re.search(r"(built-in|bound) method", r.text)  # no dict.items
+    download = url.split("?")[0].removeprefix("/reports/")
+    if r.status_code == 200 and download in REPORT_FILES:
+        assert r.headers["content-type"].startswith(REPORT_FILES[download])
+        assert r.headers["content-disposition"].startswith('attachment; filename="')
+    elif r.status_code == 200 and not url.startswith("/static"):
         assert r.headers["content-type"].startswith("text/html")
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
         assert r.headers["cache-control"] == "no-store"
@@ -870,3 +889,100 @@ def test_the_api_still_answers_beside_the_console(world: World) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     assert client.get("/v1/cases").status_code == 401
     assert "/queue" not in client.get("/openapi.json").text
+
+
+# ---------------------------------------------------------------------------- reports
+
+
+GENERATED = re.compile(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC")
+
+
+def _counts(world: World, person: str, query: str = "") -> dict[str, Any]:
+    r = world.request(person, "GET", f"/reports/counts.json{query}")
+    assert r.status_code == 200, r.text
+    out: dict[str, Any] = json.loads(r.text)
+    rows = list(csv.DictReader(io.StringIO(
+        world.request(person, "GET", f"/reports/counts.csv{query}").text)))
+    assert out["total"] == sum(c["count"] for c in out["counts"]) \
+        == sum(int(c["count"]) for c in rows)
+    assert len(rows) == len(out["counts"])
+    return out
+
+
+def _figures(world: World, person: str, query: str = "") -> dict[tuple[str, str], int]:
+    """The transparency CSV's counts summed per (section, platform)."""
+    r = world.request(person, "GET", f"/reports/transparency.csv{query}")
+    assert r.status_code == 200 and r.headers["content-disposition"].endswith('.csv"')
+    out: dict[tuple[str, str], int] = {}
+    for f in csv.DictReader(io.StringIO(r.text)):
+        if "*" not in (f["platform"], f["category"], f["period"]):
+            key = (f["section"], f["platform"])
+            out[key] = out.get(key, 0) + int(f["value"])
+    return out
+
+
+def test_an_auditor_of_one_platform_sees_only_its_numbers(world: World) -> None:
+    got = _counts(world, "chirp-auditor")
+    assert got["total"] == count_decisions(world.store, platform="chirp") > 0
+    assert {c["platform"] for c in got["counts"]} == {"chirp"}
+    assert _counts(world, "chirp-auditor", "?platform=chirp") == got
+    figures = _figures(world, "chirp-auditor")
+    assert figures and {pf for _, pf in figures} == {"chirp"}
+    page = world.request("chirp-auditor", "GET", "/reports").text
+    assert "weiqun" not in page and 'href="/reports"' in page
+    assert 'href="/reports/counts.json?platform=&amp;since=&amp;until=&amp;period=month"' \
+        in page
+    # the page embeds the standalone report, the same as built from the store directly
+    html = world.request("chirp-auditor", "GET", "/reports/transparency.html").text
+    direct = GENERATED.sub("", render_html(build_transparency(world.store, ["chirp"])))
+    assert GENERATED.sub("", html) == direct
+    body = direct.split("<body>", 1)[1].split("<main>", 1)[0]
+    assert body.strip() and body in GENERATED.sub("", page)
+    assert page.count("<main") == 1 and page.count("<svg") >= 1
+
+
+def test_the_aggregate_of_two_platforms_is_their_sum(world: World) -> None:
+    with world.store.begin() as conn:
+        userstore.create(conn, "both-auditor", "auditor", PLATFORMS, PASSWORD,
+                         datetime.now(UTC))
+    client, r = login(world.app, "both-auditor")
+    assert r.status_code == 303
+    world.clients["both-auditor"] = client
+    each = {pf: _counts(world, "both-auditor", f"?platform={pf}") for pf in PLATFORMS}
+    both = _counts(world, "both-auditor")
+    assert both["total"] == sum(c["total"] for c in each.values()) \
+        == sum(count_decisions(world.store, platform=pf) for pf in PLATFORMS)
+    assert sorted(map(str, both["counts"])) == sorted(
+        str(c) for pf in PLATFORMS for c in each[pf]["counts"])
+    figures = _figures(world, "both-auditor")
+    for pf in PLATFORMS:
+        assert {k: v for k, v in figures.items() if k[1] == pf} \
+            == _figures(world, "both-auditor", f"?platform={pf}")
+    report = build_transparency(world.store, list(PLATFORMS))
+    for (section, pf), n in figures.items():
+        assert report.total(section, platform=pf) == n
+    # a user of every platform: the same numbers
+    assert _counts(world, "all-auditor")["total"] == both["total"]
+
+
+def test_reports_refuse_moderators_and_other_platforms(world: World) -> None:
+    for what in ("", *(f"/{f}" for f in REPORT_FILES)):
+        assert world.request("both-mod", "GET", f"/reports{what}").status_code == 403
+        for url in (f"/reports{what}?platform=weiqun", f"/reports{what}?platform=nosuch"):
+            r = world.request("chirp-auditor", "GET", url)
+            assert r.status_code == 404 and "weiqun-only" not in r.text
+    assert world.request("chirp-auditor", "GET", "/reports?period=fortnight").status_code \
+        == 400
+    assert world.request("chirp-auditor", "GET", "/reports?since=June").status_code == 400
+
+
+def test_the_range_and_period_reach_every_download(world: World) -> None:
+    q = "?platform=chirp&since=2000-01-01&until=2000-12-31&period=year"
+    assert _counts(world, "chirp-admin", q)["total"] == 0
+    r = world.request("chirp-admin", "GET", f"/reports/counts.json{q}")
+    assert r.headers["content-disposition"] == \
+        'attachment; filename="counts-chirp-year-2000-01-01-2000-12-31.json"'
+    today = datetime.now(UTC).date().isoformat()
+    got = _counts(world, "chirp-admin", f"?since=2000-01-01&until={today}&period=year")
+    assert got["total"] == count_decisions(world.store, platform="chirp")
+    assert {c["period"] for c in got["counts"]} <= {str(datetime.now(UTC).year)}

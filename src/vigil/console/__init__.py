@@ -13,6 +13,7 @@ everything else goes on to the API. Pages:
 - ``/clusters``, ``/clusters/{id}``: coordinated-posting clusters
 - ``/policy``: versions, a diff between two, shadow-mode precision and recall
 - ``/log``: the audit log, paged, with verification; ``/dashboard``: charts
+- ``/reports``: the transparency report and the period counts, with downloads
 
 See ``docs/console.md``.
 """
@@ -29,7 +30,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vigil.console import pages, records, review
+from vigil.console import pages, records, reports, review
 from vigil.console.web import (
     ConsoleConfig,
     LoginRequired,
@@ -47,7 +48,7 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGI = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-ROUTERS = (pages.router, review.router, records.router)
+ROUTERS = (pages.router, review.router, records.router, reports.router)
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 SECURITY_HEADERS = {
     # scripts and styles only from the console itself; pictures of reviewed items may be

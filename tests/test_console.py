@@ -986,3 +986,23 @@ def test_the_range_and_period_reach_every_download(world: World) -> None:
     got = _counts(world, "chirp-admin", f"?since=2000-01-01&until={today}&period=year")
     assert got["total"] == count_decisions(world.store, platform="chirp")
     assert {c["period"] for c in got["counts"]} <= {str(datetime.now(UTC).year)}
+
+
+def test_failed_sign_ins_are_throttled_per_name_and_address(tmp_path: Path) -> None:
+    from vigil.api import LOGIN_FAILURES
+
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    app = create_app(store, Settings(claims=False, relations=False),
+                     detectors=[KeywordDetector()])
+    with store.begin() as conn:
+        userstore.create(conn, "ann", "moderator", ("chirp",), PASSWORD, datetime.now(UTC))
+        userstore.create(conn, "bob", "moderator", ("chirp",), PASSWORD, datetime.now(UTC))
+    assert login(app, "ann")[1].status_code == 303  # successes cost nothing
+    for _ in range(LOGIN_FAILURES):
+        assert login(app, "ann", "guess")[1].status_code == 401
+    _, r = login(app, "ann")  # the right password, too late
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins" in r.text
+    assert not [c for c in r.headers.get_list("set-cookie") if c.startswith("vigil_session=")]
+    # the address is spent as well: another name from it waits too
+    assert login(app, "bob")[1].status_code == 429

@@ -70,6 +70,11 @@ class _Waiter:
     tally: Tally | None = None
 
 
+#: Failed console sign-ins allowed per user name and per client address before they must
+#: wait; the allowance refills over 15 minutes.
+LOGIN_FAILURES = 10
+
+
 class VigilState:
     """What the routes share: the store, settings, policy, detectors, the relation index,
     the rate limiter and the metrics. One audit runs at a time (the relation index and
@@ -93,6 +98,8 @@ class VigilState:
         self.relations = Relations(store) if settings.relations else None
         self._warm_up()
         self.limiter = RateLimiter(settings.rate_per_minute, settings.burst)
+        #: failed console sign-ins, per user name and per client address
+        self.login_failures = RateLimiter(LOGIN_FAILURES / 15.0, LOGIN_FAILURES)
         self._keys: dict[str, tuple[float, ApiKey]] = {}
         self._keys_seen_revocations = store.key_revocations
         self.metrics = Metrics(store)

@@ -37,6 +37,14 @@ class RateLimiter:
                     headers={"Retry-After": str(max(wait, 1))})
             self._buckets[key_id] = (tokens - cost, now)
 
+    def wait(self, key_id: str, cost: float = 1.0) -> int:
+        """Seconds until ``key_id`` could take ``cost`` (0: now); takes nothing."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key_id, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        return 0 if tokens >= cost else max(1, math.ceil((cost - tokens) / self.rate))
+
 
 class BodyLimit:
     """ASGI middleware: a request body over ``max_bytes`` (declared or streamed) gets 413."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hmac
+from contextlib import suppress
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from vigil.console.web import (
@@ -61,11 +62,24 @@ def login(request: Request, form: FormData) -> Response:
         return _login_form(request, next_path, 403,
                            "The form expired. Sign in again.")
     store = request.app.state.vigil.store
+    failures = request.app.state.vigil.login_failures
+    name = form.get("username", "").strip()
+    buckets = (f"user:{name.lower()}",
+               f"addr:{request.client.host if request.client else '-'}")
+    wait = max(failures.wait(b) for b in buckets)
+    if wait:  # too many failed attempts for this name or from this address
+        response = _login_form(request, next_path, 429,
+                               "Too many failed sign-ins. Try again in "
+                               f"{max(1, round(wait / 60))} minute(s).")
+        response.headers["Retry-After"] = str(wait)
+        return response
     now = datetime.now(UTC)
     with store.read() as conn:
-        user = userstore.authenticate(conn, form.get("username", "").strip(),
-                                      form.get("password", ""))
+        user = userstore.authenticate(conn, name, form.get("password", ""))
     if user is None:
+        for b in buckets:
+            with suppress(HTTPException):
+                failures.take(None, b)
         # unknown user, wrong password and disabled user read the same
         return _login_form(request, next_path, 401, "Wrong user name or password.")
     with store.begin() as conn:

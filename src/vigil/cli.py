@@ -119,15 +119,10 @@ def audit_cmd(
 
 def _detectors(store: Store | None) -> list[Detector]:
     """The default detectors, plus claim matching when the store's fact-check base has
-    claims."""
-    detectors = default_detectors()
-    if store is not None:
-        from vigil.claims.detector import load_detector
+    claims and media matching when it has hash banks."""
+    from vigil.pipeline import store_detectors
 
-        det = load_detector(store, progress=_embed_progress)
-        if det is not None:
-            detectors.append(det)
-    return detectors
+    return store_detectors(store, progress=_embed_progress)
 
 
 def _run_audit(

@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from vigil.api.limits import BodyLimit, RateLimiter
 from vigil.api.settings import Settings
 from vigil.audit import AuditResult
-from vigil.detectors import Detector, default_detectors
+from vigil.detectors import Detector
 from vigil.ingest import Tally, audit_batch
 from vigil.items import Item
 from vigil.policy import Policy, load_policy
@@ -87,13 +87,9 @@ class VigilState:
         self.policy: Policy = load_policy(settings.policy)
         store.record_policy(self.policy)
         if detectors is None:
-            detectors = default_detectors()
-            if settings.claims:
-                from vigil.claims.detector import load_detector
+            from vigil.pipeline import store_detectors
 
-                claim = load_detector(store)
-                if claim is not None:
-                    detectors.append(claim)
+            detectors = store_detectors(store, claims=settings.claims)
         self.detectors = list(detectors)
         self.relations = Relations(store) if settings.relations else None
         self._warm_up()

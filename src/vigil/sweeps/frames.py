@@ -336,13 +336,9 @@ def detectors_for(config: SweepConfig) -> list[Detector]:
 
             mod, _, fn = config.detectors.partition(":")
             factory = getattr(importlib.import_module(mod), fn)
-        dets = list(factory())
-        if config.claims:
-            from vigil.claims.detector import load_detector
+        from vigil.pipeline import store_detectors
 
-            det = load_detector(_store(config.db))
-            if det is not None:
-                dets.append(det)
+        dets = store_detectors(_store(config.db), claims=config.claims, base=factory)
         # lazily loaded stages (the sentence encoder, the second-stage heads) load now, so
         # the first part a worker scores costs what the others do
         detect([Item(id="warm-en", account="w", text="win a free prize, click the link"),

@@ -1,0 +1,1 @@
+"""Known-media matching: PDQ and MD5 hashes of attached images against hash banks."""

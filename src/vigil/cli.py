@@ -27,6 +27,7 @@ from vigil._cli_common import (
 )
 from vigil.audit import detect
 from vigil.cli_api import keys_app, serve_cmd, webhooks_set_cmd, worker_cmd
+from vigil.cli_banks import banks_app
 from vigil.cli_claims import claims_app
 from vigil.cli_export import export_app, print_period_counts
 from vigil.cli_relations import clusters_app, index_app
@@ -55,6 +56,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(log_app, name="log")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(claims_app, name="claims")
+app.add_typer(banks_app, name="banks")
 app.add_typer(clusters_app, name="clusters")
 app.add_typer(index_app, name="index")
 app.add_typer(keys_app, name="keys")
@@ -111,10 +113,23 @@ def audit_cmd(
     except StoreError as exc:
         raise _fail(str(exc), 1) from None
     _print_tally(tally, bad)
+    _print_media_problems(detectors)
     if relations.stale:
         err.print(f"[yellow]{relations.stale:,} stored fingerprints are of an older scheme and "
                   "were left out of plagiarism and coordination checks: run `vigil index "
                   "rebuild`[/yellow]", highlight=False)
+
+
+def _print_media_problems(detectors: list[Detector]) -> None:
+    """Attached images that could not be read were not matched against the hash banks:
+    say so rather than let them pass unseen."""
+    from vigil.media.detector import MediaDetector
+
+    for det in detectors:
+        if isinstance(det, MediaDetector) and det.errors:
+            why = "; ".join(f"{n:,} {reason}" for reason, n in det.errors.most_common(5))
+            err.print(f"[yellow]{sum(det.errors.values()):,} attached media could not be "
+                      f"matched against the hash banks: {why}[/yellow]", highlight=False)
 
 
 def _detectors(store: Store | None) -> list[Detector]:

@@ -16,7 +16,8 @@ def store_detectors(store: Store | None, *, claims: bool = True, media: bool = T
                     base: Callable[[], list[Detector]] | None = None,
                     progress: Callable[[int, int], None] | None = None) -> list[Detector]:
     """``base()`` (the default detectors unless given), plus claim matching when the
-    store's fact-check base has claims, plus media matching when it has hash banks."""
+    store's fact-check base has claims, plus media matching against its hash banks (which
+    follows bank changes, so it is there even before the first bank is created)."""
     detectors = list((base or default_detectors)())
     if store is None:
         return detectors
@@ -29,7 +30,5 @@ def store_detectors(store: Store | None, *, claims: bool = True, media: bool = T
     if media:
         from vigil.media.detector import load_media_detector
 
-        mdet = load_media_detector(store)
-        if mdet is not None:
-            detectors.append(mdet)
+        detectors.append(load_media_detector(store))
     return detectors

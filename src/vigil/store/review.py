@@ -104,12 +104,16 @@ def open_item_cases(conn: Connection, rows: Sequence[dict[str, Any]], now: datet
                 open_[key] = row
             out.append(row)
             continue
-        if row["priority"] > case["priority"] or (row["trusted"] and not case["trusted"]):
+        urgent = row["queue"] == "urgent" and case["queue"] != "urgent"
+        if row["priority"] > case["priority"] or (row["trusted"] and not case["trusted"]) \
+                or urgent:
+            # an urgent finding (child safety) moves an open case to the urgent queue
             case.update(priority=max(row["priority"], case["priority"]),
-                        trusted=case["trusted"] or row["trusted"])
+                        trusted=case["trusted"] or row["trusted"],
+                        queue="urgent" if urgent else case["queue"])
             if not any(case is n for n in new):
                 conn.execute(update(cases).where(cases.c.id == case["id"]).values(
-                    priority=case["priority"], trusted=case["trusted"]))
+                    priority=case["priority"], trusted=case["trusted"], queue=case["queue"]))
             log.append(("case", dict(case)))
         out.append(case)
     if new:

@@ -397,3 +397,37 @@ user_sessions = Table(
 Index("ix_user_sessions_user", user_sessions.c.username)
 
 LOGGED["user"] = (users, ("username",))
+
+# Media hash banks (vigil.media): named lists of known image hashes with a category, a
+# match distance, and whether they are *allow* banks (known-benign images that suppress
+# matches). ``generation`` goes up with every change, so running detectors see it.
+media_banks = Table(
+    "media_banks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("category", String(32), nullable=False),
+    Column("threshold", Integer, nullable=False),  # PDQ Hamming distance (of 256 bits)
+    Column("allow", Boolean, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# One hash in a bank: ``signal_type`` is pdq or md5, ``signal`` its lower-case hex.
+# Removal keeps the row (``removed_at``) so the log still covers what earlier decisions
+# matched. Every row is logged.
+bank_signals = Table(
+    "bank_signals",
+    metadata,
+    Column("bank", String(64), ForeignKey("media_banks.name"), primary_key=True),
+    Column("signal_type", String(16), primary_key=True),
+    Column("signal", String(64), primary_key=True),
+    Column("note", Text, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("removed_at", DateTime(timezone=True)),
+)
+
+LOGGED["bank"] = (media_banks, ("name",))
+LOGGED["bank_signal"] = (bank_signals, ("bank", "signal_type", "signal"))

@@ -24,12 +24,17 @@ from vigil.errors import (
 )
 from vigil.ingest import Tally, audit_batch
 from vigil.items import Account, Item, Media, Sanction, Strike
+from vigil.media.detector import MediaDetector
+from vigil.media.hashing import ImageHashes, hash_image
+from vigil.media.index import MatchIndex
 from vigil.neardup import MinHasher, NearDupIndex
 from vigil.normalize import Normalized, normalize
+from vigil.pipeline import store_detectors
 from vigil.policy import Finding, Policy, Verdict, evaluate, load_policy, parse_policy
 from vigil.relations import RelationPlan, Relations
 from vigil.reports import Report, build_report
 from vigil.store import Store
+from vigil.store.banks import Bank, Banks
 from vigil.stream import StreamSettings, StreamWorker
 from vigil.sweeps import Sweep, SweepConfig, SweepReport, score_frame
 from vigil.transparency import period_counts
@@ -42,6 +47,8 @@ __all__ = [  # noqa: RUF022 - plain sorted(), checked by tests/test_public_api.p
     "AccountState",
     "AuditContext",
     "AuditResult",
+    "Bank",
+    "Banks",
     "CATEGORIES",
     "Decision",
     "Detector",
@@ -49,9 +56,12 @@ __all__ = [  # noqa: RUF022 - plain sorted(), checked by tests/test_public_api.p
     "Evidence",
     "Example",
     "Finding",
+    "ImageHashes",
     "InputError",
     "Item",
+    "MatchIndex",
     "Media",
+    "MediaDetector",
     "MinHasher",
     "NearDupIndex",
     "Normalized",
@@ -88,9 +98,11 @@ __all__ = [  # noqa: RUF022 - plain sorted(), checked by tests/test_public_api.p
     "detect",
     "evaluate",
     "export_sor",
+    "hash_image",
     "load_policy",
     "normalize",
     "parse_policy",
     "period_counts",
     "score_frame",
+    "store_detectors",
 ]

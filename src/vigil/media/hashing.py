@@ -44,12 +44,15 @@ class MediaError(VigilError):
         self.reason = reason or message
 
 
-#: What each of an image's query hashes is of: the eight orientations PDQ computes
-#: (``pdqhash.compute_dihedral``'s order), then the re-registered views.
-VIEWS = ("as sent", "rotated 90", "rotated 180", "rotated 270", "mirrored left-right",
-         "mirrored top-bottom", "mirrored on the diagonal", "mirrored on the anti-diagonal",
-         "padded top-left", "padded bottom-right", "padded top-right", "padded bottom-left",
-         "padded all round", "turned back 3 degrees left", "turned back 3 degrees right")
+#: What each of an image's query hashes finds, said of the copy that was sent: the eight
+#: orientations PDQ computes (``pdqhash.compute_dihedral``'s order), then the
+#: re-registered views that undo a crop or a small turn.
+VIEWS = ("as the original", "turned 90 degrees clockwise", "turned 180 degrees",
+         "turned 90 degrees anticlockwise", "mirrored top to bottom", "mirrored left to right",
+         "mirrored on the diagonal", "mirrored on the anti-diagonal",
+         "cropped at the top and left", "cropped at the bottom and right",
+         "cropped at the top and right", "cropped at the bottom and left",
+         "cropped all round", "turned a little clockwise", "turned a little anticlockwise")
 #: A re-registered view undoes a crop of this share of each side, or a turn this big.
 UNCROP = 0.05
 UNTURN = 3.0

@@ -31,6 +31,9 @@ demo: install
 	$(BIN)/vigil audit examples/sample_corpus.jsonl --db $(DEMO_DB)
 	$(BIN)/vigil audit examples/misinformation_posts.jsonl --db $(DEMO_DB) -q
 	$(BIN)/vigil audit examples/relations_posts.jsonl --db $(DEMO_DB) -q
+	$(BIN)/vigil banks create known-sexual --category sexual --notes "demo hash list" --db $(DEMO_DB)
+	$(BIN)/vigil banks import known-sexual examples/media/known_media.te --db $(DEMO_DB)
+	$(BIN)/vigil audit examples/media/media_posts.jsonl --db $(DEMO_DB) -q
 	$(BIN)/vigil audit examples/broken_sample.jsonl --db $(DEMO_DB) --rejects demo/broken.rejects.jsonl -q
 	$(BIN)/vigil report --db $(DEMO_DB)
 	$(BIN)/vigil clusters list --db $(DEMO_DB)

@@ -422,3 +422,16 @@ def test_detector_keeps_the_contract() -> None:
     assert isinstance(det, Detector)
     report = check_detector(det)
     assert report.ok, report.failures
+
+
+def test_paths_are_not_read_for_items_from_the_network(tmp_path: Path) -> None:
+    from vigil.detectors import Prepared
+
+    (tmp_path / "a.png").write_bytes(images()[0])
+    idx = MatchIndex()
+    idx.set_bank(BankSpec("b", "sexual", 31, False), [("pdq", plain_hashes()[0])])
+    item = Item(id="x", account="y", text="t", media=(Media(path=str(tmp_path / "a.png")),))
+    assert [s.category for s in MediaDetector(idx).detect([Prepared(item)])[0]] == ["sexual"]
+    closed = MediaDetector(idx, paths=False)
+    assert closed.detect([Prepared(item)]) == [[]]
+    assert list(closed.errors) == ["given by file path (not read from this source)"]

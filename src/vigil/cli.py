@@ -132,12 +132,12 @@ def _print_media_problems(detectors: list[Detector]) -> None:
                       f"matched against the hash banks: {why}[/yellow]", highlight=False)
 
 
-def _detectors(store: Store | None) -> list[Detector]:
+def _detectors(store: Store | None, *, media_paths: bool = True) -> list[Detector]:
     """The default detectors, plus claim matching when the store's fact-check base has
-    claims and media matching when it has hash banks."""
+    claims and media matching against its hash banks."""
     from vigil.pipeline import store_detectors
 
-    return store_detectors(store, progress=_embed_progress)
+    return store_detectors(store, progress=_embed_progress, media_paths=media_paths)
 
 
 def _run_audit(

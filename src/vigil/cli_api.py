@@ -172,7 +172,8 @@ def _stream_worker(db: str | None, policy: Path | None, interval: float, url: st
         background = Worker(store, pol, interval)
         settings = StreamSettings(url=url, stream=stream, subject=subject, durable=durable,
                                   decisions_subject=decisions_subject, batch=batch)
-        sw = StreamWorker(store, pol, _detectors(store), settings, Relations(store))
+        sw = StreamWorker(store, pol, _detectors(store, media_paths=False), settings,
+                          Relations(store))
     except (PolicyError, StoreError) as exc:
         raise _fail(str(exc), 1) from None
     background.start()

@@ -13,11 +13,14 @@ if TYPE_CHECKING:
 
 
 def store_detectors(store: Store | None, *, claims: bool = True, media: bool = True,
+                    media_paths: bool = True,
                     base: Callable[[], list[Detector]] | None = None,
                     progress: Callable[[int, int], None] | None = None) -> list[Detector]:
     """``base()`` (the default detectors unless given), plus claim matching when the
     store's fact-check base has claims, plus media matching against its hash banks (which
-    follows bank changes, so it is there even before the first bank is created)."""
+    follows bank changes, so it is there even before the first bank is created).
+    ``media_paths=False`` where items come from the network: media given by file path
+    are then not read."""
     detectors = list((base or default_detectors)())
     if store is None:
         return detectors
@@ -30,5 +33,5 @@ def store_detectors(store: Store | None, *, claims: bool = True, media: bool = T
     if media:
         from vigil.media.detector import load_media_detector
 
-        detectors.append(load_media_detector(store))
+        detectors.append(load_media_detector(store, paths=media_paths))
     return detectors

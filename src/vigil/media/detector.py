@@ -54,10 +54,13 @@ class MediaDetector:
     cost = 4
 
     def __init__(self, index: MatchIndex | None = None, store: Store | None = None, *,
-                 base: Path | None = None) -> None:
+                 base: Path | None = None, paths: bool = True) -> None:
         self.index = index or MatchIndex()
         self.store = store
         self.base = base
+        #: whether media given by file path are read (not for items from the network:
+        #: a path in a message must not make the server read its own files)
+        self.paths = paths
         #: media that could not be read or hashed, by reason
         self.errors: Counter[str] = Counter()
         #: images hashed, and those whose PDQ was below the quality threshold
@@ -99,6 +102,9 @@ class MediaDetector:
             if getattr(m, "kind", "image") != "image":
                 continue
             try:
+                if not self.paths and getattr(m, "path", None) is not None:
+                    raise MediaError("media given by path are not read from this source",
+                                     "given by file path (not read from this source)")
                 h = hash_media(m, base=self.base)  # type: ignore[arg-type]
             except MediaError as exc:
                 self.errors[exc.reason] += 1
@@ -170,10 +176,11 @@ class MediaDetector:
                         why="text alone never matches a hash bank")]
 
 
-def load_media_detector(store: Store) -> MediaDetector:
+def load_media_detector(store: Store, *, paths: bool = True) -> MediaDetector:
     """The media detector over the store's enabled banks; it follows their changes, so
-    banks created while it runs are matched too."""
-    det = MediaDetector(store=store)
+    banks created while it runs are matched too. ``paths=False`` for items that come
+    from the network (the API, the stream worker)."""
+    det = MediaDetector(store=store, paths=paths)
     det.refresh()
     return det
 

@@ -289,3 +289,64 @@ def test_a_failed_group_audit_fails_every_request_in_it(tmp_path: Path) -> None:
     # and the next audit still runs
     app.state.vigil.audit([Item(id="y", account="a", text="fine", platform="chirp")])
     assert "y" in store.item_verdicts("chirp", ["y"])
+
+
+def test_a_new_items_answer_is_what_reading_it_back_gives(store: Store, client) -> None:
+    """New items are answered from what their audit wrote, not read back: the answer is
+    byte for byte the stored verdict (GET), decisions and sanctions included; repeats and
+    edits (read back) too."""
+    c, tok = client
+    posted: dict[str, bytes] = {}
+    for k in range(6):  # one account removed again and again: strikes, then sanctions
+        r = c.post("/v1/items", json={"id": f"s{k}", "account": "spammer",
+                                      "text": f"buynow {k}"}, headers=auth(tok))
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        posted[f"s{k}"] = r.content
+    r = c.post("/v1/items", headers=auth(tok), json=[
+        {"id": "l1", "account": "b", "text": "hello"},
+        {"id": "l2", "account": "b", "text": "you idiot"},
+        {"id": "l1", "account": "b", "text": "hello, edited in the same request buynow"},
+        {"id": "s0", "account": "spammer", "text": "buynow 0"},  # unchanged
+        {"id": "s1", "account": "spammer", "text": "buynow vermin"}])  # an edit
+    assert r.status_code == 200
+    answers = r.json()
+    for x, raw in zip(("l1", "l2", "l1", "s0", "s1"), answers, strict=True):
+        got = c.get(f"/v1/items/{x}", headers=auth(tok))
+        assert json.loads(got.content) == raw
+    assert answers[0] == answers[2] and answers[0]["action"] == "remove"
+    sanctioned = [x for x, raw in posted.items()
+                  if any(d["kind"] == "account" for d in json.loads(raw)["decisions"])]
+    assert sanctioned, "the ladder should have sanctioned the account"
+    for x, raw in posted.items():
+        if x != "s1":  # edited since
+            assert c.get(f"/v1/items/{x}", headers=auth(tok)).content == raw
+    again = c.post("/v1/items", json={"id": "s2", "account": "spammer", "text": "buynow 2"},
+                   headers=auth(tok))
+    assert again.content == posted["s2"]
+
+
+def test_a_new_item_is_answered_without_reading_it_back(store: Store, monkeypatch) -> None:
+    _, c = make(store)
+    _, tok = store.create_api_key("platform", ["chirp"], "svc")
+    reads: list[list[str]] = []
+    real = store.item_verdicts
+    monkeypatch.setattr(store, "item_verdicts",
+                        lambda pf, ids: reads.append(list(ids)) or real(pf, ids))
+    item = {"id": "n1", "account": "a", "text": "buynow"}
+    assert c.post("/v1/items", json=item, headers=auth(tok)).json()["action"] == "remove"
+    assert reads == []
+    c.post("/v1/items", json=[item, {"id": "n2", "account": "a", "text": "hi"}],
+           headers=auth(tok))
+    assert reads == [["n1"]]  # stored unchanged: read back
+
+
+def test_the_server_checkpoints_sqlites_log_between_audits(store: Store) -> None:
+    import threading
+
+    sqlite = store.url.startswith("sqlite")
+    assert store.checkpoint() is sqlite  # PostgreSQL has nothing to checkpoint
+    app, _ = make(store)
+    with TestClient(app):  # the lifespan starts the thread and stops it
+        running = [t for t in threading.enumerate() if t.name == "vigil-checkpoint"]
+        assert len(running) == int(sqlite)
+    assert not [t for t in running if t.is_alive()]

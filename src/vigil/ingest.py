@@ -65,6 +65,7 @@ def audit_batch(
     after: Callable[[Connection, list[AuditResult]], None] | None = None,
     write: bool = True,
     accounts: dict[tuple[str, str], AccountState] | None = None,
+    verdicts: dict[tuple[str, str], dict[str, Any]] | None = None,
 ) -> list[AuditResult]:
     """Audit one batch into ``store``; idempotent on (platform, item id).
 
@@ -77,7 +78,10 @@ def audit_batch(
     too (a new policy) but rewrites them only when something is decided, ``after`` runs
     inside the batch's transaction with the results (a checkpoint), and ``write=False``
     records nothing (a dry run) but keeps account history in ``accounts``, which
-    overrides the store's."""
+    overrides the store's.
+
+    ``verdicts`` receives the stored verdict (see ``Store.item_verdicts``) of each item
+    this batch stored for the first time."""
     tally = tally if tally is not None else Tally()
     now = now or datetime.now(UTC)
     latest: dict[tuple[str, str], Item] = {}
@@ -133,7 +137,8 @@ def audit_batch(
             or (r.item.platform, r.item.id) not in existing]
         store.record(kept, existing, now, relations=plan, reaudited=reaudited, group=group,
                      cases=review_cases(kept, policy, now),
-                     after=None if after is None else lambda conn: after(conn, results))
+                     after=None if after is None else lambda conn: after(conn, results),
+                     verdicts=verdicts)
     tally.decisions += len(group)
     for _, sanction in group:
         tally.sanctions[sanction.kind] += 1

@@ -8,7 +8,7 @@ of another platform is simply "not found"."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -27,7 +27,17 @@ bearer = HTTPBearer(auto_error=False, description="An API key: `vigil keys creat
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def current_key(request: Request, cred: Credentials) -> ApiKey:
+async def current_key(request: Request, cred: Credentials) -> ApiKey:
+    """The request's live key (401 without one), after taking its rate-limit token.
+
+    A coroutine, as the role checks below: FastAPI runs a plain ``def`` dependency in its
+    thread pool, a thread hop per dependency per request, while this reads the database
+    at most once a second per key (``VigilState.api_key``)."""
+    return key_of(request, cred)
+
+
+def key_of(request: Request, cred: HTTPAuthorizationCredentials | None) -> ApiKey:
+    """:func:`current_key` for a route that asks for a key only in some cases."""
     token = cred.credentials if cred is not None else None
     if token is None and request.url.path == QUERY_KEY_PATH:
         token = request.query_params.get("key")
@@ -43,10 +53,10 @@ def current_key(request: Request, cred: Credentials) -> ApiKey:
     return key
 
 
-def role(*roles: str) -> Callable[..., ApiKey]:
+def role(*roles: str) -> Callable[..., Coroutine[None, None, ApiKey]]:
     """A dependency admitting keys of these roles (403 otherwise)."""
 
-    def check(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+    async def check(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
         if key.role not in roles:
             raise HTTPException(403, f"this route is for {', '.join(roles)} keys")
         return key

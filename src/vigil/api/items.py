@@ -9,12 +9,17 @@ from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from fastapi.encoders import jsonable_encoder
+from pydantic import TypeAdapter
 
 from vigil.api.auth import AnyKey, WriterKey, platform_of
 from vigil.api.models import ERRORS, DecisionOut, EvidenceOut, ItemIn, NoticeOut, VerdictOut
 from vigil.items import Item
 
 router = APIRouter(responses=ERRORS)
+#: What FastAPI would serialise ``post_items``' answer with (its response model); the
+#: route serialises it itself, in its worker thread, to spare a second thread hop
+_ONE = TypeAdapter(VerdictOut)
+_MANY = TypeAdapter(list[VerdictOut])
 
 
 def _verdict(v: dict[str, Any]) -> VerdictOut:
@@ -61,14 +66,21 @@ def post_items(
     batch = [Item(id=r.id, account=r.account, text=r.text, platform=platform,
                   created_at=r.created_at, lang=r.lang, url=r.url, reach=r.reach,
                   kind=r.kind, reply_to=r.reply_to) for r in rows]
-    vigil.audit(batch)
-    found = vigil.store.item_verdicts(platform, [r.id for r in rows])
+    fresh: dict[tuple[str, str], dict[str, Any]] = {}
+    vigil.audit(batch, fresh)
+    # items stored for the first time are answered from what the audit wrote; the others
+    # (unchanged, edited: their earlier decisions count too) are read back
+    found = {i: v for (_, i), v in fresh.items()}
+    missing = [r.id for r in rows if r.id not in found]
+    if missing:
+        found.update(vigil.store.item_verdicts(platform, missing))
     out = [_verdict(found[r.id]) for r in rows]
     result: Any = out if many else out[0]
     if idempotency_key is not None:
         vigil.store.remember(key.id, idempotency_key, fingerprint, 200,
                              json.dumps(jsonable_encoder(result)))
-    return result
+    body_json = _MANY.dump_json(out) if many else _ONE.dump_json(out[0])
+    return Response(body_json, media_type="application/json")
 
 
 @router.get("/v1/items/{item_id}", response_model=VerdictOut,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from vigil.api.auth import Credentials, current_key
+from vigil.api.auth import Credentials, key_of
 from vigil.api.models import ERRORS, Health
 from vigil.errors import StoreError
 
@@ -30,7 +30,7 @@ def healthz(request: Request) -> Health:
 def metrics(request: Request, cred: Credentials) -> Response:
     vigil = request.app.state.vigil
     if not vigil.settings.metrics_public:
-        key = current_key(request, cred)
+        key = key_of(request, cred)
         # the metrics span every platform: only the operator's (or regulator's) view
         if key.role != "auditor" or "*" not in key.platforms:
             raise HTTPException(403, "this route is for auditor keys covering every "

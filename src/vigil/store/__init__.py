@@ -20,7 +20,17 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigil.audit import AccountState, AuditResult, Decision
@@ -42,6 +52,20 @@ from vigil.store.tables import decisions, fingerprints, items, policies, sanctio
 
 DEFAULT_URL = "sqlite:///vigil.db"
 READ_ONLY = "vigil_read_only"
+
+# The statements every audit runs, built once: SQLAlchemy then skips building the
+# expression and its cache key on each call (about half the cost of a one-row SELECT)
+_EXISTING = select(items.c.external_id, items.c.content_hash, items.c.action,
+                   items.c.review).where(
+    items.c.platform == bindparam("platform"),
+    items.c.external_id.in_(bindparam("ids", expanding=True)))
+_HISTORY = {table: select(table).where(
+    table.c.platform == bindparam("platform"),
+    table.c.account.in_(bindparam("accounts", expanding=True))).order_by(table.c.at)
+    for table in (strikes, sanctions)}
+_INSERT = {table: table.insert() for table in (items, decisions, strikes, sanctions)}
+_UPDATE_ITEM = update(items).where(items.c.platform == bindparam("w_platform"),
+                                   items.c.external_id == bindparam("w_external_id"))
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -154,14 +178,17 @@ class Store:
                reaudited: frozenset[tuple[str, str]] = frozenset(),
                group: Sequence[tuple[Decision, Sanction]] = (),
                cases: Sequence[dict[str, Any]] = (),
-               after: Callable[[Connection], None] | None = None) -> None:
+               after: Callable[[Connection], None] | None = None,
+               verdicts: dict[tuple[str, str], dict[str, Any]] | None = None) -> None:
         """Write a batch's results in one transaction: items (new or edited), decisions,
         strikes, sanctions, and a log entry for each; with ``relations``, the batch's
         fingerprints, artefact members and clusters. ``reaudited`` items were audited again
         as stored (for a relation found later): their content columns stay as they are.
         ``group`` holds account decisions and sanctions not tied to one item (a cluster's
         group sanction). ``after`` runs last in the same transaction (a sweep's
-        checkpoint)."""
+        checkpoint). Once the transaction has committed, ``verdicts`` receives the
+        verdict of each item stored for the first time, as :meth:`item_verdicts` would
+        read it back (the API answers from it instead of reading again)."""
         new_items, changed_items = [], []
         rows: dict[str, list[dict[str, Any]]] = {"decision": [], "strike": [], "sanction": []}
         log: list[tuple[str, dict[str, Any]]] = []
@@ -199,18 +226,14 @@ class Store:
         try:
             with self.begin() as conn:
                 if new_items:
-                    conn.execute(items.insert(), new_items)
-                for row in changed_items:
-                    conn.execute(
-                        update(items)
-                        .where(items.c.platform == row["platform"],
-                               items.c.external_id == row["external_id"])
-                        .values(**row)
-                    )
+                    conn.execute(_INSERT[items], new_items)
+                for row in changed_items:  # SET: the row's columns
+                    conn.execute(_UPDATE_ITEM, {**row, "w_platform": row["platform"],
+                                                "w_external_id": row["external_id"]})
                 for kind, table in (("decision", decisions), ("strike", strikes),
                                     ("sanction", sanctions)):
                     if rows[kind]:
-                        conn.execute(table.insert(), rows[kind])
+                        conn.execute(_INSERT[table], rows[kind])
                 outbox.enqueue(conn, rows["decision"], now)
                 for platform, chunk in _by_platform(sorted(reaudited)):  # log order fixed
                     q = select(items).where(items.c.platform == platform,
@@ -225,6 +248,16 @@ class Store:
                     after(conn)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot record batch: {exc}") from exc
+        if verdicts is not None and new_items:
+            # a new item's decisions are the ones written now: an item is stored with its
+            # first audit, and every later decision about it comes after
+            about: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            for d in rows["decision"]:
+                if d["item_id"] is not None:
+                    about.setdefault((d["platform"], d["item_id"]), []).append(d)
+            for row in new_items:
+                key = (row["platform"], row["external_id"])
+                verdicts[key] = views.verdict(row, about.get(key, ()))
 
     # -- reads --------------------------------------------------------------------------
 
@@ -233,11 +266,8 @@ class Store:
         found: dict[tuple[str, str], Existing] = {}
         with self.read() as conn:
             for platform, chunk in _by_platform(keys):
-                q = select(items.c.external_id, items.c.content_hash, items.c.action,
-                           items.c.review).where(
-                    items.c.platform == platform, items.c.external_id.in_(chunk)
-                )
-                for eid, h, action, review in conn.execute(q):
+                q = conn.execute(_EXISTING, {"platform": platform, "ids": chunk})
+                for eid, h, action, review in q:
                     shown = "review" if action == "allow" and review else action
                     found[(platform, eid)] = Existing(h, shown)
         return found
@@ -267,10 +297,9 @@ class Store:
         with self.read() as conn:
             for platform, chunk in _by_platform(set(keys)):
                 for table in (strikes, sanctions):
-                    q = select(table).where(
-                        table.c.platform == platform, table.c.account.in_(chunk)
-                    ).order_by(table.c.at)
-                    for r in conn.execute(q).mappings():
+                    q = conn.execute(_HISTORY[table], {"platform": platform,
+                                                       "accounts": chunk})
+                    for r in q.mappings():
                         st = states.setdefault((platform, r["account"]),
                                                AccountState(platform, r["account"]))
                         if table is strikes:
@@ -413,6 +442,23 @@ class Store:
         except SQLAlchemyError as exc:  # a concurrent twin stored it first: fine
             if self.remembered(key_id, idem_key) is None:
                 raise StoreError(f"cannot store idempotent response: {exc}") from exc
+
+    def checkpoint(self) -> bool:
+        """SQLite: copy what the write-ahead log holds into the database file, without
+        waiting for or blocking readers and writers (``PRAGMA wal_checkpoint(PASSIVE)``).
+        SQLite does this itself inside the commit that takes the log past 1000 pages, which
+        makes that commit several milliseconds slower; a server calls this between audits
+        instead (see ``vigil.api``), so the commits find little or nothing to copy.
+        Returns False (and does nothing) on PostgreSQL and on an in-memory database."""
+        if not self.url.startswith("sqlite") or ":memory:" in self.url:
+            return False
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute(  # type: ignore[union-attr]
+                "PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            raw.close()
+        return True
 
     def ping(self) -> None:
         """Raise StoreError unless the database answers."""

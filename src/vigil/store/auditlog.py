@@ -14,11 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from vigil.store.tables import LOGGED, audit_log, log_head
 
 GENESIS = "0" * 64
+
+# built once (every audit appends): SQLAlchemy skips rebuilding them and their cache keys
+_HEAD = select(log_head.c.seq, log_head.c.hash).where(log_head.c.id == 1).with_for_update()
+_APPEND = audit_log.insert()
+_MOVE_HEAD = log_head.update().where(log_head.c.id == 1).values(
+    seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 
 
 def utc(dt: datetime | None) -> datetime | None:
@@ -71,9 +77,7 @@ def entry_hash(prev: str, seq: int, kind: str, ref: str, digest: str, at: dateti
 
 def lock_head(conn: Connection) -> tuple[int, str]:
     """Lock the chain head for this transaction and return (last seq, last hash)."""
-    row = conn.execute(
-        select(log_head.c.seq, log_head.c.hash).where(log_head.c.id == 1).with_for_update()
-    ).first()
+    row = conn.execute(_HEAD).first()
     if row is None:
         conn.execute(log_head.insert().values(id=1, seq=0, hash=GENESIS))
         return 0, GENESIS
@@ -99,8 +103,8 @@ def append(
              "prev_hash": prev, "hash": h}
         )
         prev = h
-    conn.execute(audit_log.insert(), rows)
-    conn.execute(log_head.update().where(log_head.c.id == 1).values(seq=seq, hash=prev))
+    conn.execute(_APPEND, rows)
+    conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
     return len(rows)
 
 

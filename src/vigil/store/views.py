@@ -23,6 +23,17 @@ def _decision(r: Any) -> dict[str, Any]:
             "reasons": json.loads(r["reasons"])}
 
 
+def verdict(row: Any, decision_rows: Sequence[Any]) -> dict[str, Any]:
+    """An item's verdict as :func:`item_verdicts` reads it back, from its ``items`` row and
+    the rows of its decisions (oldest first), as written or as read."""
+    return {"id": row["external_id"], "platform": row["platform"], "account": row["account"],
+            "action": row["action"], "review": bool(row["review"]),
+            "category": row["category"], "scores": json.loads(row["scores"]),
+            "content_hash": row["content_hash"], "policy_version": row["policy_version"],
+            "audited_at": utc(row["audited_at"]),
+            "decisions": [_decision(d) for d in decision_rows]}
+
+
 def item_verdicts(conn: Connection, platform: str, ids: Sequence[str]
                   ) -> dict[str, dict[str, Any]]:
     """The stored verdict of each of ``ids`` on ``platform`` (absent ones are left out),

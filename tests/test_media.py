@@ -435,3 +435,44 @@ def test_paths_are_not_read_for_items_from_the_network(tmp_path: Path) -> None:
     closed = MediaDetector(idx, paths=False)
     assert closed.detect([Prepared(item)]) == [[]]
     assert list(closed.errors) == ["given by file path (not read from this source)"]
+
+
+def test_api_items_carry_images_as_bytes_only(store: Store) -> None:
+    from fastapi.testclient import TestClient
+
+    from vigil.api import Settings, create_app
+
+    banks = Banks(store)
+    banks.create("csam", "child_safety")
+    banks.add("csam", [("pdq", plain_hashes()[0], "")])
+    app = create_app(store, Settings(), detectors=[KeywordDetector(), MediaDetector(
+        store=store, paths=False)])
+    c = TestClient(app)
+    _, tok = store.create_api_key("platform", ["chirp"], "svc")
+    h = {"Authorization": f"Bearer {tok}"}
+    copy = TRANSFORMS["rotate 90deg"](images()[0])
+    body = {"id": "i1", "account": "u1", "text": "hi",
+            "media": [{"data": "data:image/png;base64," + base64.b64encode(copy).decode()}]}
+    r = c.post("/v1/items", json=body, headers=h)
+    assert r.status_code == 200, r.text
+    v = r.json()
+    assert v["action"] == "remove" and v["category"] == "child_safety"
+    (item_decision,) = [d for d in v["decisions"] if d["kind"] == "item"]
+    notice = c.get(item_decision["notice"], headers=h).json()
+    ev = [e for e in notice["evidence"] if e["detector"] == "media_hash"]
+    assert ev and ev[0]["ref"]["bank"] == "csam"
+    assert ev[0]["ref"]["view"] == "turned 90 degrees anticlockwise"
+    with store.read() as conn:
+        assert conn.execute(select(cases.c.queue).where(cases.c.item_id == "i1")
+                            ).scalar_one() == "urgent"
+        from vigil.store.tables import items as items_t
+        stored = conn.execute(select(items_t.c.media).where(items_t.c.external_id == "i1")
+                              ).scalar_one()
+    assert stored.startswith('["sha256:')  # a reference, never the bytes
+    # paths and URLs are not accepted; bad base64 is a 422 naming the field
+    for media in ([{"path": "/etc/passwd"}], [{"url": "https://x.example/a.png"}],
+                  [{"data": "not base64!"}]):
+        r = c.post("/v1/items", json={"id": "i2", "account": "u1", "text": "x",
+                                      "media": media}, headers=h)
+        assert r.status_code == 422, r.text
+        assert "media" in json.dumps(r.json()["detail"])

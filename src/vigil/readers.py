@@ -24,7 +24,7 @@ from urllib.parse import unquote_to_bytes
 from vigil.errors import InputError
 from vigil.items import Item, Media
 
-__all__ = ["Reject", "count_lines", "read_items", "write_reject"]
+__all__ = ["Reject", "count_lines", "decode_media", "read_items", "write_reject"]
 
 KINDS = ("post", "article", "comment", "profile")
 FIELDS = (
@@ -66,6 +66,7 @@ Rows = Iterator[tuple[int, Item | Reject]]
 class _Bad(Exception):
     def __init__(self, field: str, msg: str) -> None:
         super().__init__(f"field '{field}': {msg}")
+        self.reason = msg
 
 
 def _show(v: object) -> str:
@@ -152,6 +153,14 @@ def _decode(field: str, s: str) -> tuple[bytes, str | None]:
         return base64.b64decode(s, validate=True), kind
     except (binascii.Error, ValueError):
         raise _Bad(field, "not valid base64") from None
+
+
+def decode_media(s: str) -> bytes:
+    """The bytes of base64 or a data URL; ``ValueError`` saying why when it is neither."""
+    try:
+        return _decode("data", s)[0]
+    except _Bad as exc:
+        raise ValueError(exc.reason) from None
 
 
 def _media(v: object) -> tuple[Media, ...]:

@@ -92,7 +92,7 @@ class VigilState:
         if detectors is None:
             from vigil.pipeline import store_detectors
 
-            detectors = store_detectors(store, claims=settings.claims)
+            detectors = store_detectors(store, claims=settings.claims, media_paths=False)
         self.detectors = list(detectors)
         self.relations = Relations(store) if settings.relations else None
         self._warm_up()

@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 
 from vigil.api.auth import AnyKey, WriterKey, platform_of
 from vigil.api.models import ERRORS, DecisionOut, EvidenceOut, ItemIn, NoticeOut, VerdictOut
-from vigil.items import Item
+from vigil.items import Item, Media
 
 router = APIRouter(responses=ERRORS)
 #: What FastAPI would serialise ``post_items``' answer with (its response model); the
@@ -65,7 +65,9 @@ def post_items(
                             headers={"Idempotent-Replayed": "true"})
     batch = [Item(id=r.id, account=r.account, text=r.text, platform=platform,
                   created_at=r.created_at, lang=r.lang, url=r.url, reach=r.reach,
-                  kind=r.kind, reply_to=r.reply_to) for r in rows]
+                  kind=r.kind, reply_to=r.reply_to,
+                  media=tuple(Media(data=m.content(), kind=m.kind) for m in r.media))
+             for r in rows]
     fresh: dict[tuple[str, str], dict[str, Any]] = {}
     vigil.audit(batch, fresh)
     # items stored for the first time are answered from what the audit wrote; the others

@@ -5,10 +5,52 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 #: 9999-12-31T23:59:59Z
 MAX_UNIX = 253_402_300_799
+
+
+_B64 = r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
+_B64URL = r"(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}==|[A-Za-z0-9_-]{3}=)?"
+#: padded base64 (either alphabet), alone or in a data URL, or a percent-encoded data URL
+MEDIA_DATA = (rf"^(?:data:[^,;]*;base64,)?(?:{_B64}|{_B64URL})$"
+              r"|^data:[^,;]*,[A-Za-z0-9%!$&'()*+,\-./:=?@_~]*$")
+
+
+class MediaIn(BaseModel):
+    """An attached image, sent as its bytes. Vigil never fetches URLs or reads paths it is
+    sent: platforms send the bytes (hashed with PDQ and MD5 against the hash banks, then
+    dropped; only a SHA-256 reference is stored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: str = Field(min_length=1, pattern=MEDIA_DATA, description=(
+        "The bytes, base64 (standard or URL-safe, padded), or a data URL "
+        "(data:image/jpeg;base64,...)."))
+    kind: Literal["image", "video", "audio"] = "image"
+    _bytes: bytes = PrivateAttr(default=b"")
+
+    @model_validator(mode="after")
+    def _decode(self) -> MediaIn:
+        from vigil.readers import decode_media
+
+        try:
+            self._bytes = decode_media(self.data)
+        except ValueError as exc:
+            raise ValueError(f"data: {exc}") from None
+        return self
+
+    def content(self) -> bytes:
+        return self._bytes
 
 
 class ItemIn(BaseModel):
@@ -49,6 +91,8 @@ class ItemIn(BaseModel):
     reach: int = Field(default=0, ge=0, le=10**15)
     kind: Literal["post", "article", "comment", "profile", "message"] = "post"
     reply_to: str | None = Field(default=None, max_length=255)
+    media: list[MediaIn] = Field(default_factory=list, max_length=16, description=(
+        "Attached images, matched against the media hash banks."))
 
 
 class DecisionOut(BaseModel):

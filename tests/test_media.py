@@ -476,3 +476,19 @@ def test_api_items_carry_images_as_bytes_only(store: Store) -> None:
                                       "media": media}, headers=h)
         assert r.status_code == 422, r.text
         assert "media" in json.dumps(r.json()["detail"])
+
+
+def test_images_hashed_on_threads_give_the_same_signals() -> None:
+    from vigil.detectors import Prepared
+    from vigil.media.detector import PARALLEL_FROM
+
+    idx = MatchIndex()
+    idx.set_bank(BankSpec("b", "violence", 31, False), [("pdq", h) for h in plain_hashes()[::2]])
+    batch = [Prepared(_item(i, TRANSFORMS["blur"](images()[i])))
+             for i in range(PARALLEL_FROM + 2)]
+    batch.append(Prepared(Item(id="bad", account="z", text="x", media=(Media(data=b"no"),))))
+    one, many = MediaDetector(idx, threads=1), MediaDetector(idx, threads=4)
+    assert one.detect(batch) == many.detect(batch)
+    assert [bool(x) for x in one.detect(batch)] == [i % 2 == 0 for i in range(len(batch) - 1)] + [
+        False]
+    assert many.errors == {"not a readable image": 1}

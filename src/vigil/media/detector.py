@@ -18,12 +18,15 @@ banks' generations (one small query) and rebuilds only the banks that changed.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vigil.detectors import Evidence, Example, Prepared, Signal
+from vigil.items import Media
 from vigil.media.hashing import VIEWS, ImageHashes, MediaError, hash_media
 from vigil.media.index import BankSpec, Match, MatchIndex
 
@@ -35,6 +38,8 @@ ALLOWED_CHILD_SAFETY_SCORE = 0.5
 #: The score of a PDQ match at exactly the bank's threshold (1.0 at distance 0).
 EDGE_SCORE = 0.95
 MAX_EVIDENCE = 10
+#: Batches with at least this many images hash them on several threads.
+PARALLEL_FROM = 4
 CATEGORIES: tuple[str, ...] = ("sexual", "child_safety", "violence", "hate", "harassment",
                                "spam")
 
@@ -54,13 +59,16 @@ class MediaDetector:
     cost = 4
 
     def __init__(self, index: MatchIndex | None = None, store: Store | None = None, *,
-                 base: Path | None = None, paths: bool = True) -> None:
+                 base: Path | None = None, paths: bool = True, threads: int | None = None
+                 ) -> None:
         self.index = index or MatchIndex()
         self.store = store
         self.base = base
         #: whether media given by file path are read (not for items from the network:
         #: a path in a message must not make the server read its own files)
         self.paths = paths
+        #: threads hashing the images of a batch
+        self.threads = threads or min(4, os.cpu_count() or 1)
         #: media that could not be read or hashed, by reason
         self.errors: Counter[str] = Counter()
         #: images hashed, and those whose PDQ was below the quality threshold
@@ -95,25 +103,33 @@ class MediaDetector:
 
     # -- detection ----------------------------------------------------------------------
 
-    def _hashes(self, item_media: Sequence[object]) -> list[tuple[str, ImageHashes | None]]:
-        out: list[tuple[str, ImageHashes | None]] = []
-        for m in item_media:
-            ref = m.ref()  # type: ignore[attr-defined]
-            if getattr(m, "kind", "image") != "image":
-                continue
-            try:
-                if not self.paths and getattr(m, "path", None) is not None:
-                    raise MediaError("media given by path are not read from this source",
-                                     "given by file path (not read from this source)")
-                h = hash_media(m, base=self.base)  # type: ignore[arg-type]
-            except MediaError as exc:
-                self.errors[exc.reason] += 1
-                out.append((ref, None))
+    def _hash_one(self, m: Media) -> ImageHashes | MediaError:
+        try:
+            if not self.paths and m.path is not None:
+                raise MediaError("media given by path are not read from this source",
+                                 "given by file path (not read from this source)")
+            return hash_media(m, base=self.base)
+        except MediaError as exc:
+            return exc
+
+    def _hashes(self, media: Sequence[Media]) -> list[ImageHashes | None]:
+        """Each image's hashes (None when it cannot be read), in order; several images
+        are hashed on a few threads (decoding and PDQ partly run outside the GIL)."""
+        if len(media) >= PARALLEL_FROM:
+            with ThreadPoolExecutor(self.threads) as pool:
+                got = list(pool.map(self._hash_one, media))
+        else:
+            got = [self._hash_one(m) for m in media]
+        out: list[ImageHashes | None] = []
+        for h in got:
+            if isinstance(h, MediaError):
+                self.errors[h.reason] += 1
+                out.append(None)
                 continue
             self.hashed += 1
             if h.pdq is None:
                 self.low_quality += 1
-            out.append((ref, h))
+            out.append(h)
         return out
 
     def detect(self, batch: Sequence[Prepared]) -> list[list[Signal]]:
@@ -127,11 +143,13 @@ class MediaDetector:
         if not len(self.index):
             return out
         refs: list[tuple[int, str]] = []
-        images: list[ImageHashes | None] = []
+        media: list[Media] = []
         for i in with_media:
-            for ref, h in self._hashes(batch[i].item.media):
-                refs.append((i, ref))
-                images.append(h)
+            for m in batch[i].item.media:
+                if m.kind == "image":
+                    refs.append((i, m.ref()))
+                    media.append(m)
+        images = self._hashes(media)
         found = self.index.match(images)
         per_item: dict[int, list[tuple[str, ImageHashes, list[Match]]]] = {}
         for (i, ref), h, matches in zip(refs, images, found, strict=True):

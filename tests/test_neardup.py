@@ -10,6 +10,7 @@ import pytest
 from datasketch import MinHash
 
 from vigil.neardup import (
+    NUM_PERM,
     SEED,
     MinHasher,
     NearDupIndex,
@@ -142,3 +143,31 @@ def test_a_spam_wave_is_bounded_and_still_finds_the_first() -> None:
 def test_band_settings_must_fit_the_signature() -> None:
     with pytest.raises(ValueError, match="exceed"):
         NearDupIndex(num_perm=64, bands=42, rows=3)
+
+
+def test_items_added_one_at_a_time_are_found_as_in_the_sorted_runs() -> None:
+    """The buffer that small additions go to first answers exactly as the sorted runs do:
+    same matches, same order, through edits, removals, empty texts and merges."""
+    rnd = np.random.default_rng(7)
+    base = rnd.integers(0, 2**32, size=(12, NUM_PERM), dtype=np.uint32)
+
+    def batch(n: int) -> tuple[np.ndarray, list[int]]:
+        sigs = base[rnd.integers(0, len(base), n)].copy()
+        for s in sigs:  # a near copy: some values changed, so only some bands are shared
+            cut = rnd.integers(0, NUM_PERM, int(rnd.integers(0, 100)))
+            s[cut] = rnd.integers(0, 2**32, len(cut), dtype=np.uint32)
+        return sigs, [int(x) if x % 7 else 0 for x in rnd.integers(1, 60, n)]
+
+    plain = NearDupIndex(merge_at=40, buffer_at=0)
+    buffered = NearDupIndex(merge_at=40, buffer_at=16)
+    for step in range(120):
+        n = 1 if step % 3 else int(rnd.integers(1, 30))
+        sigs, sizes = batch(n)
+        keys = [f"k{int(x)}" for x in rnd.integers(0, 300, n)]  # repeats: edits
+        for idx in (plain, buffered):
+            idx.add(keys, sigs, sizes)
+            if step % 17 == 5:
+                idx.remove(keys[0])
+        q, qsizes = batch(int(rnd.integers(1, 4)))
+        assert buffered.query(q, qsizes) == plain.query(q, qsizes)
+    assert buffered._buf_n and len(buffered._main)  # both the buffer and merges were used

@@ -202,6 +202,14 @@ class _Run:
         if not len(self):
             return [np.empty(0, np.int64) for _ in range(n)]
         found: list[list[np.ndarray]] = [[] for _ in range(n)]
+        if n == 1:  # one query (one audited item): scalar searches, a second only on a hit
+            q = keys[0]
+            for b, kb in enumerate(self.keys):
+                at = int(kb.searchsorted(q[b]))
+                if at < len(kb) and kb[at] == q[b]:
+                    to = int(kb.searchsorted(q[b], side="right"))
+                    found[0].append(self.rows[b][at:to])
+            return [np.concatenate(found[0]) if found[0] else np.empty(0, np.int64)]
         for b in range(len(self.keys)):
             lo = np.searchsorted(self.keys[b], keys[:, b], side="left")
             hi = np.searchsorted(self.keys[b], keys[:, b], side="right")
@@ -216,10 +224,15 @@ class NearDupIndex:
     ``add`` appends; adding a key again replaces it (an edited item). ``query`` returns the
     indexed items whose estimated resemblance to each query reaches ``min_jaccard`` or whose
     estimated containment of the query reaches ``min_containment``.
+
+    Small additions (one audited item at a time) first go to an unsorted buffer of at most
+    ``buffer_at`` items, scanned whole by each query, and reach the fresh run together:
+    inserting into the ``bands`` sorted arrays costs the same for one item as for a
+    hundred. Where an item's band keys are kept never changes what a query finds.
     """
 
     def __init__(self, num_perm: int = NUM_PERM, bands: int = BANDS, rows: int = ROWS,
-                 merge_at: int = 32_768) -> None:
+                 merge_at: int = 32_768, buffer_at: int = 256) -> None:
         if bands * rows > num_perm:
             raise ValueError(f"{bands} bands × {rows} rows exceed {num_perm} permutations")
         self.num_perm, self.bands, self.rows = num_perm, bands, rows
@@ -233,6 +246,10 @@ class NearDupIndex:
         self._row_of: dict[Hashable, int] = {}
         self._main = _Run(bands)
         self._fresh = _Run(bands)
+        self.buffer_at = buffer_at
+        self._buf_keys = np.empty((buffer_at, bands), np.uint64)
+        self._buf_rows = np.empty(buffer_at, np.int64)
+        self._buf_n = 0
 
     def __len__(self) -> int:
         return len(self._row_of)
@@ -294,10 +311,38 @@ class NearDupIndex:
         # an empty text (emoji or media only) resembles every other empty text: not indexed
         banded = np.asarray(sizes) > 0
         if banded.any():
-            self._fresh.extend(band_keys(sigs[banded], self.bands, self.rows), rows[banded])
+            self._band(band_keys(sigs[banded], self.bands, self.rows), rows[banded])
         if len(self._fresh) >= self.merge_at:
             self._merge()
         return rows
+
+    def _band(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        """Index rows' band keys: in the buffer while they fit, else (with the buffer's) in
+        the fresh run."""
+        b, m = self._buf_n, len(rows)
+        if b + m <= self.buffer_at:
+            self._buf_keys[b : b + m] = keys
+            self._buf_rows[b : b + m] = rows
+            self._buf_n = b + m
+            return
+        if b:
+            keys = np.concatenate((self._buf_keys[:b], keys))
+            rows = np.concatenate((self._buf_rows[:b], rows))
+            self._buf_n = 0
+        self._fresh.extend(keys, rows)
+
+    def _buffered(self, keys: np.ndarray) -> list[np.ndarray] | None:
+        """Buffered rows sharing a band with each query row (``None``: buffer empty)."""
+        b = self._buf_n
+        if not b:
+            return None
+        bk, br = self._buf_keys[:b], self._buf_rows[:b]
+        out: list[np.ndarray] = []
+        step = max(1, (1 << 20) // (b * self.bands))  # about 1 MB of comparisons at a time
+        for s in range(0, keys.shape[0], step):
+            hit = (keys[s : s + step, None, :] == bk[None, :, :]).any(axis=2)
+            out.extend(br[h] for h in hit)
+        return out
 
     def remove(self, key: Hashable) -> bool:
         r = self._row_of.pop(key, None)
@@ -325,8 +370,11 @@ class NearDupIndex:
         """Distinct live rows sharing a band with each query signature."""
         keys = band_keys(sigs, self.bands, self.rows)
         out = []
-        for a, b in zip(self._main.lookup(keys), self._fresh.lookup(keys), strict=True):
-            rows = np.unique(np.concatenate((a, b)))
+        buffered = self._buffered(keys)
+        for i, (a, b) in enumerate(zip(self._main.lookup(keys), self._fresh.lookup(keys),
+                                       strict=True)):
+            parts = (a, b) if buffered is None else (a, b, buffered[i])
+            rows = np.unique(np.concatenate(parts))
             out.append(rows[self._alive[rows]])
         return out
 
@@ -381,7 +429,8 @@ class NearDupIndex:
 
     def nbytes(self) -> int:
         """Bytes held in numpy arrays (signatures, sizes, band runs)."""
-        total = self._sigs.nbytes + self._sizes.nbytes + self._alive.nbytes
+        total = (self._sigs.nbytes + self._sizes.nbytes + self._alive.nbytes
+                 + self._buf_keys.nbytes + self._buf_rows.nbytes)
         for run in (self._main, self._fresh):
             total += sum(a.nbytes for a in run.keys) + sum(a.nbytes for a in run.rows)
         return total

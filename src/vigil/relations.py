@@ -190,10 +190,12 @@ class Relations:
         in_batch = set(ids)
         prepared, sizes, sigs = _fingerprint(items, self.hasher)
         ats = [_utc(it.created_at) if it.created_at else now for it in items]
-        local = NearDupIndex()
-        local.add(ids, sigs, sizes)
         stored_matches = pidx.index.query(sigs, sizes)
-        local_matches = local.query(sigs, sizes)
+        local_matches: list[list[Match]] = [[]]  # one item: it could only find itself
+        if n > 1:
+            local = NearDupIndex()
+            local.add(ids, sigs, sizes)
+            local_matches = local.query(sigs, sizes)
         order = sorted(range(n), key=lambda i: (ats[i], i))
         rank = {ids[i]: r for r, i in enumerate(order)}
         entries: dict[str, Entry] = {}

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, union_all, update
 
 from vigil.items import Item, Media
 from vigil.relations import Member, RelationPlan, cluster_id
@@ -25,6 +25,34 @@ def _chunks(seq: Sequence[Any], n: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield seq[i : i + n]
 
 
+# Built once: SQLAlchemy otherwise rebuilds each expression and its cache key per call,
+# which costs about as much as running a one-row statement.
+_STORED = union_all(*(
+    select(t.c.item_id).where(t.c.platform == bindparam("platform"),
+                              t.c.item_id.in_(bindparam("ids", expanding=True)))
+    for t in (fingerprints, cluster_members))).limit(1)
+_DELETE = [delete(t).where(t.c.platform == bindparam("platform"),
+                           t.c.item_id.in_(bindparam("ids", expanding=True)))
+           for t in (fingerprints, cluster_members)]
+_INSERT_FINGERPRINTS = fingerprints.insert()
+_INSERT_MEMBERS = cluster_members.insert()
+_FLAG = update(cluster_members).where(
+    cluster_members.c.platform == bindparam("w_platform"),
+    cluster_members.c.key == bindparam("w_key"),
+    cluster_members.c.item_id == bindparam("w_item_id")).values(flagged=True)
+_STATS = select(func.count(func.distinct(cluster_members.c.account)), func.count(),
+                func.min(cluster_members.c.at), func.max(cluster_members.c.at)).where(
+    cluster_members.c.platform == bindparam("platform"),
+    cluster_members.c.key == bindparam("key"), cluster_members.c.flagged.is_(True))
+_CLUSTER = select(clusters).where(clusters.c.id == bindparam("id"))
+_INSERT_CLUSTER = clusters.insert()
+_UPDATE_CLUSTER = update(clusters).where(clusters.c.id == bindparam("w_id"))
+_MEMBERS = select(cluster_members).where(
+    cluster_members.c.platform == bindparam("platform"),
+    cluster_members.c.key.in_(bindparam("keys", expanding=True)),
+    cluster_members.c.at >= bindparam("lo"), cluster_members.c.at <= bindparam("hi"))
+
+
 def write(conn: Connection, plan: RelationPlan, now: datetime) -> None:
     """Write what a batch's relation plan holds, in the caller's transaction."""
     by_platform: dict[str, list[str]] = {}
@@ -32,25 +60,22 @@ def write(conn: Connection, plan: RelationPlan, now: datetime) -> None:
         by_platform.setdefault(row["platform"], []).append(row["item_id"])
     for platform, ids in by_platform.items():
         for chunk in _chunks(ids):
-            conn.execute(delete(fingerprints).where(
-                fingerprints.c.platform == platform, fingerprints.c.item_id.in_(chunk)))
-            conn.execute(delete(cluster_members).where(
-                cluster_members.c.platform == platform, cluster_members.c.item_id.in_(chunk)))
+            params = {"platform": platform, "ids": list(chunk)}
+            # an item stored before has rows to replace; a new one (most) has none, and
+            # one probe costs less than the deletes
+            if conn.execute(_STORED, params).first() is not None:
+                for stmt in _DELETE:
+                    conn.execute(stmt, params)
     for chunk in _chunks(plan.fingerprints):
-        conn.execute(fingerprints.insert(), list(chunk))
+        conn.execute(_INSERT_FINGERPRINTS, list(chunk))
     for chunk in _chunks(plan.members):
-        conn.execute(cluster_members.insert(), list(chunk))
-    for platform, key, item_id in plan.flag:
-        conn.execute(update(cluster_members).where(
-            cluster_members.c.platform == platform, cluster_members.c.key == key,
-            cluster_members.c.item_id == item_id).values(flagged=True))
+        conn.execute(_INSERT_MEMBERS, list(chunk))
+    if plan.flag:
+        conn.execute(_FLAG, [{"w_platform": platform, "w_key": key, "w_item_id": item_id}
+                             for platform, key, item_id in plan.flag])
     log: list[tuple[str, dict[str, Any]]] = []
     for platform, key in dict.fromkeys(plan.clusters):
-        stats = conn.execute(
-            select(func.count(func.distinct(cluster_members.c.account)), func.count(),
-                   func.min(cluster_members.c.at), func.max(cluster_members.c.at))
-            .where(cluster_members.c.platform == platform, cluster_members.c.key == key,
-                   cluster_members.c.flagged.is_(True))).one()
+        stats = conn.execute(_STATS, {"platform": platform, "key": key}).one()
         if not stats[1]:
             continue
         cid = cluster_id(platform, key)
@@ -58,16 +83,16 @@ def write(conn: Connection, plan: RelationPlan, now: datetime) -> None:
                "accounts": int(stats[0]), "items": int(stats[1]), "first_at": utc(stats[2]),
                "last_at": utc(stats[3]), "window_hours": plan.window_hours,
                "policy_version": plan.policy_version, "detected_at": now}
-        before = conn.execute(select(clusters).where(clusters.c.id == cid)).mappings().first()
+        before = conn.execute(_CLUSTER, {"id": cid}).mappings().first()
         if before is None:
-            conn.execute(clusters.insert(), [row])
+            conn.execute(_INSERT_CLUSTER, [row])
         else:
             row["detected_at"] = utc(before["detected_at"])
             unchanged = all(utc(before[k]) == row[k] if isinstance(row[k], datetime)
                             else before[k] == row[k] for k in row)
             if unchanged:
                 continue
-            conn.execute(update(clusters).where(clusters.c.id == cid).values(**row))
+            conn.execute(_UPDATE_CLUSTER, {**row, "w_id": cid})
         log.append(("cluster", row))
     auditlog.append(conn, log, now)
 
@@ -86,10 +111,8 @@ def members(conn: Connection, platform: str, keys: Sequence[str], lo: datetime,
             hi: datetime) -> list[Member]:
     out: list[Member] = []
     for chunk in _chunks(keys):
-        q = select(cluster_members).where(
-            cluster_members.c.platform == platform, cluster_members.c.key.in_(chunk),
-            cluster_members.c.at >= lo, cluster_members.c.at <= hi)
-        for r in conn.execute(q).mappings():
+        params = {"platform": platform, "keys": list(chunk), "lo": lo, "hi": hi}
+        for r in conn.execute(_MEMBERS, params).mappings():
             at = utc(r["at"])
             assert at is not None
             out.append(Member(r["key"], r["item_id"], r["account"], at, bool(r["flagged"])))

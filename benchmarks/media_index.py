@@ -42,7 +42,6 @@ import gc
 import json
 import multiprocessing
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -53,6 +52,7 @@ from typing import Any
 
 import _machine
 import numpy as np
+from _machine import peak_rss_bytes, rss_bytes
 
 from vigil.media.hashing import PDQ_MATCH_DISTANCE, ImageHashes, hash_image
 from vigil.media.index import BankSpec, Match, MatchIndex
@@ -67,33 +67,7 @@ EDITS = list(TRANSFORMS)
 SPEC = BankSpec("bench", "sexual", PDQ_MATCH_DISTANCE, False)
 
 
-# -- memory and timing ------------------------------------------------------------------
-
-
-def _status_kib(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def rss_bytes() -> int:
-    """Resident set size now (VmRSS); the peak where /proc is missing."""
-    gc.collect()
-    kib = _status_kib("VmRSS")
-    if kib is None:
-        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kib * 1024
-
-
-def peak_rss_bytes() -> int:
-    kib = _status_kib("VmHWM")
-    if kib is None:
-        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kib * 1024
+# -- timing ---------------------------------------------------------------------------
 
 
 def pct(values: Sequence[float], q: float) -> float:

@@ -42,12 +42,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import json
 import multiprocessing
 import os
 import random
-import resource
 import sys
 import tempfile
 import time
@@ -58,6 +56,7 @@ from typing import Any
 
 import _machine
 import numpy as np
+from _machine import peak_rss_bytes, rss_bytes
 
 from vigil.neardup import BANDS, NUM_PERM, ROWS, SEED, MinHasher, NearDupIndex, shingle_hashes
 
@@ -90,35 +89,6 @@ ZH_SOURCES = (
 REQUIRED = ("openai_moderation_eval/openai_moderation_samples.csv",
             "cold_chinese_offensive/cold.csv")
 ZH_PUNCT = "，，，。！？、"
-
-
-# -- memory ------------------------------------------------------------------------------
-
-
-def _status_kib(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def rss_bytes() -> int:
-    """Resident set size now (VmRSS); the peak where /proc is missing."""
-    gc.collect()
-    kib = _status_kib("VmRSS")
-    if kib is None:
-        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kib * 1024
-
-
-def peak_rss_bytes() -> int:
-    kib = _status_kib("VmHWM")
-    if kib is None:
-        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kib * 1024
 
 
 # -- corpus ------------------------------------------------------------------------------

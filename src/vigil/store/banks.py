@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, select, update
 
 from vigil.errors import InputError, StoreError
 from vigil.store import auditlog
@@ -240,42 +240,37 @@ class Banks:
                         ).first() is None:
             raise StoreError(f"no bank named {name!r}")
         out: dict[tuple[str, str], bool] = {}
-        by_type: dict[str, list[str]] = {}
-        for st, sig in keys:
-            by_type.setdefault(st, []).append(sig)
-        for st, sigs in by_type.items():
-            for chunk in _chunks(sigs):
-                q = select(bank_signals.c.signal, bank_signals.c.removed_at).where(
-                    bank_signals.c.bank == name, bank_signals.c.signal_type == st,
-                    bank_signals.c.signal.in_(chunk))
-                for sig, removed in conn.execute(q):
-                    out[(st, sig)] = removed is not None
+        for st, where in _where(name, keys):
+            q = select(bank_signals.c.signal, bank_signals.c.removed_at).where(where)
+            for sig, removed in conn.execute(q):
+                out[(st, sig)] = removed is not None
         return out
 
     def _set_removed(self, conn: Connection, name: str, keys: Sequence[tuple[str, str]],
                      when: datetime | None) -> None:
-        by_type: dict[str, list[str]] = {}
-        for st, sig in keys:
-            by_type.setdefault(st, []).append(sig)
-        for st, sigs in by_type.items():
-            for chunk in _chunks(sigs):
-                conn.execute(update(bank_signals).where(
-                    bank_signals.c.bank == name, bank_signals.c.signal_type == st,
-                    bank_signals.c.signal.in_(chunk)).values(removed_at=when))
+        for _, where in _where(name, keys):
+            conn.execute(update(bank_signals).where(where).values(removed_at=when))
 
     def _rows(self, conn: Connection, name: str, keys: Sequence[tuple[str, str]]
               ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        by_type: dict[str, list[str]] = {}
-        for st, sig in keys:
-            by_type.setdefault(st, []).append(sig)
-        for st, sigs in by_type.items():
-            for chunk in _chunks(sigs):
-                q = select(bank_signals).where(
-                    bank_signals.c.bank == name, bank_signals.c.signal_type == st,
-                    bank_signals.c.signal.in_(chunk)).order_by(bank_signals.c.signal)
-                out.extend(dict(r) for r in conn.execute(q).mappings())
+        for _, where in _where(name, keys):
+            q = select(bank_signals).where(where).order_by(bank_signals.c.signal)
+            out.extend(dict(r) for r in conn.execute(q).mappings())
         return out
+
+
+def _where(name: str, keys: Sequence[tuple[str, str]]
+           ) -> Iterator[tuple[str, ColumnElement[bool]]]:
+    """For (signal_type, signal) keys of bank ``name``: per type and chunk, the type and
+    the condition that selects those rows."""
+    by_type: dict[str, list[str]] = {}
+    for st, sig in keys:
+        by_type.setdefault(st, []).append(sig)
+    for st, sigs in by_type.items():
+        for chunk in _chunks(sigs):
+            yield st, and_(bank_signals.c.bank == name, bank_signals.c.signal_type == st,
+                           bank_signals.c.signal.in_(chunk))
 
 
 def _counts(conn: Connection, names: Sequence[str]) -> dict[str, dict[str, int]]:

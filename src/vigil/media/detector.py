@@ -71,9 +71,6 @@ class MediaDetector:
         self.threads = threads or min(4, os.cpu_count() or 1)
         #: media that could not be read or hashed, by reason
         self.errors: Counter[str] = Counter()
-        #: images hashed, and those whose PDQ was below the quality threshold
-        self.hashed = 0
-        self.low_quality = 0
         self._seen: dict[str, int] | None = None
 
     # -- banks --------------------------------------------------------------------------
@@ -125,11 +122,8 @@ class MediaDetector:
             if isinstance(h, MediaError):
                 self.errors[h.reason] += 1
                 out.append(None)
-                continue
-            self.hashed += 1
-            if h.pdq is None:
-                self.low_quality += 1
-            out.append(h)
+            else:
+                out.append(h)
         return out
 
     def detect(self, batch: Sequence[Prepared]) -> list[list[Signal]]:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from vigil._cli_common import DbOpt, _fail, _open_store, err, out
 from vigil.errors import InputError, StoreError
+from vigil.items import Media
 
 if TYPE_CHECKING:
     from vigil.store.banks import Banks
@@ -96,16 +97,14 @@ def banks_add(
 ) -> None:
     """Hash images (MD5 and PDQ) and add the hashes to a bank. Images whose PDQ quality is
     too low are banked by MD5 only."""
-    from vigil.media.hashing import MediaError, hash_image
+    from vigil.media.hashing import MediaError, hash_media
 
     signals: list[tuple[str, str, str]] = []
     for p in images:
         try:
-            h = hash_image(p.read_bytes(), dihedral=False)
-        except OSError as exc:
-            raise _fail(f"{p}: {exc.strerror or exc}") from None
+            h = hash_media(Media(path=str(p)), dihedral=False)
         except MediaError as exc:
-            raise _fail(f"{p}: {exc}") from None
+            raise _fail(f"{p}: {exc.reason}") from None
         signals.append(("md5", h.md5, note or p.name))
         if h.pdq is not None:
             signals.append(("pdq", h.pdq, note or p.name))
@@ -235,14 +234,14 @@ def banks_hash(
 ) -> None:
     """Print each image's MD5 and PDQ hash (ThreatExchange's hex) and PDQ quality, one
     JSON line per image."""
-    from vigil.media.hashing import MediaError, hash_image
+    from vigil.media.hashing import MediaError, hash_media
 
     bad = 0
     for p in images:
         try:
-            h = hash_image(p.read_bytes(), dihedral=False)
-        except (OSError, MediaError) as exc:
-            err.print(f"{p}: {getattr(exc, 'strerror', None) or exc}", highlight=False)
+            h = hash_media(Media(path=str(p)), dihedral=False)
+        except MediaError as exc:
+            err.print(f"{p}: {exc.reason}", highlight=False)
             bad += 1
             continue
         sys.stdout.write(json.dumps({"path": str(p), "md5": h.md5, "pdq": h.pdq,
@@ -260,14 +259,14 @@ def banks_match(
     """Which enabled banks each image matches (every orientation), one JSON line per
     image: bank, category, matched hash, distance."""
     from vigil.media.detector import load_media_detector
-    from vigil.media.hashing import VIEWS, MediaError, hash_image
+    from vigil.media.hashing import VIEWS, MediaError, hash_media
 
     det = load_media_detector(_open_store(db))
     for p in images:
         try:
-            h = hash_image(p.read_bytes())
-        except (OSError, MediaError) as exc:
-            raise _fail(f"{p}: {getattr(exc, 'strerror', None) or exc}") from None
+            h = hash_media(Media(path=str(p)))
+        except MediaError as exc:
+            raise _fail(f"{p}: {exc.reason}") from None
         found = det.index.match([h])[0]
         sys.stdout.write(json.dumps({"path": str(p), "md5": h.md5, "pdq": h.pdq,
                                      "quality": h.quality, "matches": [

@@ -41,17 +41,12 @@ def item_verdicts(conn: Connection, platform: str, ids: Sequence[str]
     out: dict[str, dict[str, Any]] = {}
     for i in range(0, len(ids), CHUNK):
         chunk = list(ids[i : i + CHUNK])
-        q = select(items.c.external_id, items.c.account, items.c.action, items.c.review,
-                   items.c.category, items.c.scores, items.c.content_hash,
+        q = select(items.c.external_id, items.c.platform, items.c.account, items.c.action,
+                   items.c.review, items.c.category, items.c.scores, items.c.content_hash,
                    items.c.policy_version, items.c.audited_at).where(
             items.c.platform == platform, items.c.external_id.in_(chunk))
         for r in conn.execute(q).mappings():
-            out[r["external_id"]] = {
-                "id": r["external_id"], "platform": platform, "account": r["account"],
-                "action": r["action"], "review": bool(r["review"]),
-                "category": r["category"], "scores": json.loads(r["scores"]),
-                "content_hash": r["content_hash"], "policy_version": r["policy_version"],
-                "audited_at": utc(r["audited_at"]), "decisions": []}
+            out[r["external_id"]] = verdict(r, ())
         q = select(decisions).where(decisions.c.platform == platform,
                                     decisions.c.item_id.in_(chunk)).order_by(decisions.c.at)
         for r in conn.execute(q).mappings():
